@@ -1,0 +1,142 @@
+"""Benchmark of the screening spine: time and peak memory per stage, detection quality.
+
+    .venv/bin/python benchmarks/screening.py --transfers 1000000
+    .venv/bin/python benchmarks/screening.py --transfers 500000 --buyers 300
+
+Generates a synthetic world, then runs each stage as the user would (the `filature` CLI,
+one process per stage, so peak memory is measured per stage), times DuckDB merely loading
+the same CSV for a ratio, and scores the resulting list against the world's truth next to
+the plain red-flag rule baseline computed in the same run. Writes a JSON record to
+benchmarks/out/ and prints a Markdown table for benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quality import evaluate_ranking, load_truth  # noqa: E402
+
+from filature.indicators import load_pack  # noqa: E402
+from filature.scoring.baseline import rank_by_rules  # noqa: E402
+from filature.store import open_store  # noqa: E402
+
+TRANSFERS_PER_SENDER = 8.3  # what the synthetic world gives on average (see synth/)
+CLI = [str(Path(sys.executable).with_name("filature"))]
+
+
+def run_stage(args: list[str]) -> tuple[float, float]:
+    """Run one CLI command; (wall seconds, peak RSS in MB) of that process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(CLI + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"stage {' '.join(args)} failed:\n{proc.stderr.read().decode()}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def plain_duckdb_load(csv: Path, workdir: Path) -> float:
+    """DuckDB merely loading the CSV into a table: the floor the ingest is compared with."""
+    target = workdir / "plain.duckdb"
+    target.unlink(missing_ok=True)
+    started = time.perf_counter()
+    con = duckdb.connect(str(target))
+    con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [str(csv)])
+    con.close()
+    return time.perf_counter() - started
+
+
+def machine() -> dict[str, str | int]:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count() or 0, "memory_gb": round(mem),
+            "python": platform.python_version(), "duckdb": duckdb.__version__}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transfers", type=int, default=500_000)
+    parser.add_argument("--buyers", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--capacity", type=int, default=300)
+    parser.add_argument("--workdir", type=Path, default=Path("benchmarks/out/screening"))
+    args = parser.parse_args()
+
+    work = args.workdir
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    world, db = work / "world", work / "f.duckdb"
+    senders = round(args.transfers / TRANSFERS_PER_SENDER)
+    stages: dict[str, dict[str, float]] = {}
+
+    t, rss = run_stage(["synth", str(world), "--senders", str(senders), "--buyers",
+                        str(args.buyers), "--seed", str(args.seed)])
+    stages["synth (not counted)"] = {"seconds": t, "peak_rss_mb": rss}
+    plain = plain_duckdb_load(world / "transfers.csv", work)
+    pipeline = [
+        ("ingest transfers.csv", ["--db", str(db), "ingest", str(world / "transfers.csv")]),
+        ("ingest operator export", ["--db", str(db), "ingest",
+                                    str(world / "operator_export.csv"), "--mapping",
+                                    str(world / "operator_export.toml")]),
+        ("screen", ["--db", str(db), "screen", "--capacity", str(args.capacity)]),
+        ("export targets", ["--db", str(db), "targets", "-f", "csv", "-o",
+                            str(work / "targets.csv")]),
+        ("export facilitators", ["--db", str(db), "facilitators", "-f", "csv", "-o",
+                                 str(work / "facilitators.csv")]),
+    ]
+    for name, cli_args in pipeline:
+        t, rss = run_stage(cli_args)
+        stages[name] = {"seconds": t, "peak_rss_mb": rss}
+    total = sum(v["seconds"] for k, v in stages.items() if not k.startswith("synth"))
+    peak = max(v["peak_rss_mb"] for k, v in stages.items() if not k.startswith("synth"))
+
+    con = open_store(db)
+    n_transfers = int(con.execute("SELECT count(*) FROM transfers").fetchall()[0][0])
+    load_truth(con, world / "truth")
+    ranked = [r[0] for r in con.execute(
+        "SELECT sender_id FROM sender_scores WHERE run_id = (SELECT run_id FROM screening_runs "
+        "WHERE status = 'done' ORDER BY started_at DESC LIMIT 1) ORDER BY rank").fetchall()]
+    screening = evaluate_ranking(con, ranked, args.capacity)
+    baseline = evaluate_ranking(con, [r[0] for r in rank_by_rules(con, load_pack())],
+                                args.capacity)
+    record = {
+        "transfers": n_transfers, "senders_generated": senders, "buyers": args.buyers,
+        "seed": args.seed, "machine": machine(), "stages": stages,
+        "pipeline_seconds": total, "pipeline_peak_rss_mb": peak,
+        "plain_duckdb_load_seconds": plain, "ratio_to_plain_load": total / plain,
+        "screening": asdict(screening), "rule_baseline": asdict(baseline),
+    }
+    (work / "result.json").write_text(json.dumps(record, indent=1))
+
+    print(f"\n## {n_transfers:,} transfers, {args.buyers} buyers, seed {args.seed}\n")
+    print(f"Machine: {record['machine']}\n")
+    print("| stage | seconds | peak RSS (MB) |\n|---|---:|---:|")
+    for name, v in stages.items():
+        print(f"| {name} | {v['seconds']:.1f} | {v['peak_rss_mb']:.0f} |")
+    print(f"| **ingest + screen + export** | **{total:.1f}** | **{peak:.0f}** |")
+    print(f"\nDuckDB merely loading transfers.csv: {plain:.1f} s; pipeline / plain load = "
+          f"{total / plain:.1f}x\n")
+    print(f"| list at K={args.capacity} | precision@K | recall@K | average precision | "
+          "duplicates@K |\n|---|---:|---:|---:|---:|")
+    for name, q in (("screening", screening), ("red-flag rule baseline", baseline)):
+        print(f"| {name} | {q.precision_at_k:.3f} | {q.recall_at_k:.3f} | "
+              f"{q.average_precision:.3f} | {q.duplicates_at_k} |")
+    print(f"\n{screening.buyers} buyers with at least one transfer in the data.")
+
+
+if __name__ == "__main__":
+    main()

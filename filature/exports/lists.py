@@ -1,0 +1,59 @@
+"""Writing a run's ``targets`` and ``facilitators`` lists as CSV or JSON, to a file or stdout."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from filature.errors import InputError
+from filature.scoring.run import latest_run_id
+
+ListName = Literal["targets", "facilitators"]
+ORDER = {"targets": "rank", "facilitators": "rank"}
+
+
+def read_list(con: duckdb.DuckDBPyConnection, name: ListName, run_id: str | None = None,
+              limit: int | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Columns and rows of one list of a run (the latest by default), in rank order."""
+    if name not in ORDER:
+        raise InputError(f"unknown list '{name}': choose targets or facilitators")
+    run_id = run_id or latest_run_id(con)
+    sql = f"SELECT * EXCLUDE (run_id) FROM {name} WHERE run_id = ? ORDER BY {ORDER[name]}"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    cursor = con.execute(sql, [run_id])
+    columns = [d[0] for d in cursor.description]
+    return columns, cursor.fetchall()
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def write_list(con: duckdb.DuckDBPyConnection, name: ListName, fmt: str,
+               out: Path | None, run_id: str | None = None) -> int:
+    """Write the list as ``csv`` or ``json`` to ``out`` (stdout when None or '-'); rows written."""
+    columns, rows = read_list(con, name, run_id)
+    stream = sys.stdout if out is None or str(out) == "-" else open(out, "w", newline="",
+                                                                   encoding="utf-8")
+    try:
+        if fmt == "csv":
+            writer = csv.writer(stream)
+            writer.writerow(columns)
+            writer.writerows([[_plain(v) for v in row] for row in rows])
+        elif fmt == "json":
+            json.dump([{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in rows],
+                      stream, ensure_ascii=False, indent=1)
+            stream.write("\n")
+        else:
+            raise InputError(f"unknown format '{fmt}': choose csv or json")
+    finally:
+        if stream is not sys.stdout:
+            stream.close()
+    return len(rows)

@@ -1,0 +1,1 @@
+"""Network evidence: the sender <-> receiver graph, facilitator scores, following the money."""

@@ -1,0 +1,1 @@
+"""Resolution: which person (sender side) or receiving identity stands behind each transfer."""

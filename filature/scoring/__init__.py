@@ -1,0 +1,1 @@
+"""Scoring: combining indicator and network evidence into explained, reproducible runs."""

@@ -1,0 +1,132 @@
+"""One score per sender and per receiver, each with the breakdown that explains it.
+
+A sender's score is the sum of his indicator points (counter-indicators subtract) and his
+network points; every part is kept in ``breakdown`` with its label, source and measure in
+plain words, so an investigator can read why a person ranks where he does.
+A receiver's score is its facilitator score between 0 and 1 (see ``network.evidence``).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from filature.indicators.pack import Pack
+from filature.network.evidence import NETWORK_EVIDENCE
+
+CONTRIBUTION = """struct_pack(kind := c.kind, id := c.id, label_en := l.label_en,
+    label_fr := l.label_fr, source := l.source, points := round(c.points, 3),
+    value := round(c.value, 4), detail_en := c.detail_en, detail_fr := c.detail_fr)"""
+
+
+def register_labels(con: duckdb.DuckDBPyConnection, pack: Pack) -> None:
+    """``evidence_labels``: the label and source of every indicator and network evidence."""
+    con.execute("CREATE OR REPLACE TEMP TABLE evidence_labels "
+                "(id VARCHAR, label_en VARCHAR, label_fr VARCHAR, source VARCHAR)")
+    rows = [(i.id, i.label_en, i.label_fr, i.source) for i in pack.indicators]
+    rows += [(k, v["label_en"], v["label_fr"], v["source"]) for k, v in NETWORK_EVIDENCE.items()]
+    con.executemany("INSERT INTO evidence_labels VALUES (?, ?, ?, ?)", rows)
+
+
+def build_party_names(con: duckdb.DuckDBPyConnection) -> None:
+    """``sender_display`` and ``receiver_display``: the names, countries, cities seen."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE sender_display AS
+        SELECT p.sender_id, mode(t.sender_name) AS name,
+               string_agg(DISTINCT t.sender_name, '; ' ORDER BY t.sender_name) AS names_seen,
+               mode(t.sender_country) AS country
+        FROM transfers t JOIN transfer_parties p USING (provider, transfer_id)
+        GROUP BY p.sender_id"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE receiver_display AS
+        SELECT p.receiver_id, mode(t.receiver_name) AS name,
+               string_agg(DISTINCT t.receiver_name, '; ' ORDER BY t.receiver_name) AS names_seen,
+               coalesce(string_agg(DISTINCT t.receiver_phone_e164, '; '
+                                   ORDER BY t.receiver_phone_e164), '') AS phones,
+               mode(t.receiver_country) AS country,
+               coalesce(string_agg(DISTINCT t.receiver_city, '; ' ORDER BY t.receiver_city), '')
+                   AS cities
+        FROM transfers t JOIN transfer_parties p USING (provider, transfer_id)
+        GROUP BY p.receiver_id"""
+    )
+
+
+def write_sender_scores(con: duckdb.DuckDBPyConnection, pack: Pack, run_id: str) -> None:
+    s = pack.scoring
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE sender_contrib AS
+        SELECT party_id AS sender_id, 'indicator' AS kind, indicator_id AS id, points, value,
+               detail_en, detail_fr
+        FROM indicator_hits WHERE run_id = $run_id AND side = 'sender'
+        UNION ALL
+        SELECT e.sender_id, 'network', 'N01', $w_paid * v.paid_facilitators,
+               v.paid_facilitators,
+               printf('%d receiver(s) paid with no family tie; most likely: %s', count(*),
+                      array_to_string(list(d.name || printf(' (%.2f)', e.facilitator_score)
+                                           ORDER BY e.facilitator_score DESC)[1:3], ', ')),
+               printf('%d bénéficiaire(s) payé(s) sans lien familial ; les plus probables : %s',
+                      count(*),
+                      array_to_string(list(d.name || printf(' (%.2f)', e.facilitator_score)
+                                           ORDER BY e.facilitator_score DESC)[1:3], ', '))
+        FROM edge_evidence e JOIN sender_evidence v USING (sender_id)
+        JOIN receiver_display d USING (receiver_id)
+        WHERE v.paid_facilitators >= 0.01
+        GROUP BY e.sender_id, v.paid_facilitators
+        UNION ALL
+        SELECT sender_id, 'network', 'N02',
+               $w_several * least(likely_facilitators - 1, $cap), likely_facilitators,
+               printf('%d receivers with a facilitator score of 0.5 or more', likely_facilitators),
+               printf('%d bénéficiaires avec un score de facilitateur d''au moins 0,5',
+                      likely_facilitators)
+        FROM sender_evidence WHERE likely_facilitators >= 2""",
+        {"run_id": run_id, "w_paid": s.facilitator_paid_weight,
+         "w_several": s.several_facilitators_weight, "cap": s.several_facilitators_cap},
+    )
+    con.execute(
+        f"""INSERT INTO sender_scores
+        SELECT $run_id, f.sender_id, coalesce(a.score, 0),
+               row_number() OVER (ORDER BY coalesce(a.score, 0) DESC, f.sender_id),
+               coalesce(a.indicator_points, 0), coalesce(a.network_points, 0),
+               coalesce(a.breakdown, '[]')
+        FROM sender_features f LEFT JOIN (
+            SELECT c.sender_id, sum(c.points) AS score,
+                   coalesce(sum(c.points) FILTER (WHERE c.kind = 'indicator'), 0)
+                       AS indicator_points,
+                   coalesce(sum(c.points) FILTER (WHERE c.kind = 'network'), 0)
+                       AS network_points,
+                   to_json(list({CONTRIBUTION} ORDER BY c.points DESC)) AS breakdown
+            FROM sender_contrib c JOIN evidence_labels l USING (id)
+            GROUP BY c.sender_id
+        ) a USING (sender_id)""",
+        {"run_id": run_id},
+    )
+
+
+def write_receiver_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    con.execute(
+        f"""INSERT INTO receiver_scores
+        WITH contrib AS (
+            SELECT party_id AS receiver_id, 'indicator' AS kind, indicator_id AS id, points,
+                   value, detail_en, detail_fr
+            FROM indicator_hits WHERE run_id = $run_id AND side = 'receiver'
+            UNION ALL
+            SELECT receiver_id, 'network', 'N03', network_points, prior_sum / k,
+                   printf('%d unrelated payer(s), average buyer likelihood %.2f', k,
+                          prior_sum / k),
+                   printf('%d payeur(s) sans lien, vraisemblance moyenne d''acheteur %.2f', k,
+                          prior_sum / k)
+            FROM receiver_evidence WHERE k > 0 AND network_points > 0
+        ), agg AS (
+            SELECT c.receiver_id, to_json(list({CONTRIBUTION} ORDER BY c.points DESC))
+                       AS breakdown
+            FROM contrib c JOIN evidence_labels l USING (id) GROUP BY c.receiver_id
+        ), volume AS (
+            SELECT receiver_id, count(*) AS n, sum(amount_eur) AS eur
+            FROM screen_tx GROUP BY receiver_id
+        )
+        SELECT $run_id, r.receiver_id, r.score, r.indicator_points, r.network_points,
+               f.payers, f.unrelated_payers, v.n, v.eur, coalesce(a.breakdown, '[]')
+        FROM receiver_evidence r JOIN receiver_features f USING (receiver_id)
+        JOIN volume v USING (receiver_id) LEFT JOIN agg a USING (receiver_id)""",
+        {"run_id": run_id},
+    )

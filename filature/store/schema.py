@@ -1,0 +1,199 @@
+"""Table definitions of the analytical store, in the order the data flows.
+
+Each stage reads the tables of the stage before and writes its own:
+ingest -> ``source_files``, ``transfers``, ``quarantine``, ``conflicts``, ``fx_rates``;
+resolve -> ``transfer_parties``, ``party_names``;
+scoring -> ``screening_runs``, ``indicator_hits``, ``receiver_scores``, ``sender_scores``,
+``targets``, ``facilitators``.
+Statements are idempotent (``IF NOT EXISTS``) so opening a store always brings it up to date.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+# One string per statement: DuckDB executes them in order on every open.
+STATEMENTS: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+    """CREATE SEQUENCE IF NOT EXISTS source_file_ids START 1""",
+    # --- ingest -----------------------------------------------------------------------
+    """CREATE TABLE IF NOT EXISTS source_files (
+        file_id INTEGER PRIMARY KEY,
+        name VARCHAR NOT NULL,            -- file name as given
+        path VARCHAR NOT NULL,            -- absolute path at load time
+        sha256 VARCHAR NOT NULL,
+        format VARCHAR NOT NULL,          -- csv | parquet
+        mapping VARCHAR,                  -- mapping file name, if any
+        mapping_sha256 VARCHAR,
+        encoding VARCHAR,
+        delimiter VARCHAR,
+        loaded_at TIMESTAMPTZ NOT NULL,
+        rows_read BIGINT NOT NULL,
+        rows_added BIGINT NOT NULL,
+        rows_duplicate BIGINT NOT NULL,   -- same key, same content: already loaded
+        rows_conflict BIGINT NOT NULL,    -- same key, different content: reported, not loaded
+        rows_quarantined BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS transfers (
+        provider VARCHAR NOT NULL,        -- '' when the source names none
+        transfer_id VARCHAR NOT NULL,
+        sent_at TIMESTAMPTZ NOT NULL,     -- the instant, stored in UTC
+        sent_local TIMESTAMP NOT NULL,    -- wall-clock time in the sender's time zone
+        amount DECIMAL(18, 2) NOT NULL,
+        currency VARCHAR NOT NULL,
+        amount_eur DOUBLE NOT NULL,       -- in the reporting currency (EUR by default)
+        fx_rate DOUBLE NOT NULL,          -- reporting-currency units per unit of currency
+        fx_date DATE NOT NULL,            -- date of the reference rate used
+        channel VARCHAR,
+        sender_name VARCHAR NOT NULL,     -- as captured
+        sender_name_norm VARCHAR NOT NULL,-- lower case, no accents, single spaces
+        sender_birth_date DATE,
+        sender_id_number VARCHAR,         -- upper case, letters and digits only
+        sender_phone VARCHAR,             -- as captured
+        sender_phone_e164 VARCHAR,
+        sender_email VARCHAR,             -- lower case, trimmed
+        sender_address VARCHAR,
+        sender_city VARCHAR,
+        sender_country VARCHAR NOT NULL,
+        receiver_name VARCHAR NOT NULL,
+        receiver_name_norm VARCHAR NOT NULL,
+        receiver_birth_date DATE,
+        receiver_id_number VARCHAR,
+        receiver_phone VARCHAR,
+        receiver_phone_e164 VARCHAR,
+        receiver_city VARCHAR,
+        receiver_country VARCHAR NOT NULL,
+        payout_location VARCHAR,
+        message VARCHAR,
+        source_file_id INTEGER NOT NULL,
+        source_line BIGINT NOT NULL,
+        PRIMARY KEY (provider, transfer_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        source_file_id INTEGER NOT NULL,
+        line BIGINT NOT NULL,             -- line in the file (1 = header)
+        reason VARCHAR NOT NULL,
+        raw VARCHAR                       -- the record as read, for correction
+    )""",
+    """CREATE TABLE IF NOT EXISTS conflicts (
+        source_file_id INTEGER NOT NULL,
+        line BIGINT NOT NULL,
+        provider VARCHAR NOT NULL,
+        transfer_id VARCHAR NOT NULL,
+        existing_file_id INTEGER NOT NULL,
+        existing_line BIGINT NOT NULL,
+        differing_columns VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS fx_rates (
+        currency VARCHAR NOT NULL,
+        rate_date DATE NOT NULL,          -- the transfer date asked for
+        fx_date DATE NOT NULL,            -- the date of the ECB rate actually used
+        rate DOUBLE NOT NULL,             -- reporting-currency units per unit
+        source VARCHAR NOT NULL,
+        PRIMARY KEY (currency, rate_date)
+    )""",
+    # --- resolve ----------------------------------------------------------------------
+    """CREATE TABLE IF NOT EXISTS transfer_parties (
+        provider VARCHAR NOT NULL,
+        transfer_id VARCHAR NOT NULL,
+        sender_id VARCHAR NOT NULL,       -- a person (entity) behind the sender record
+        receiver_id VARCHAR NOT NULL,     -- a receiving identity
+        PRIMARY KEY (provider, transfer_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS resolution_runs (
+        resolution_id VARCHAR PRIMARY KEY,
+        method VARCHAR NOT NULL,          -- exact | splink
+        started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ,
+        parameters JSON,
+        senders BIGINT,
+        receivers BIGINT
+    )""",
+    # --- scoring ----------------------------------------------------------------------
+    """CREATE TABLE IF NOT EXISTS screening_runs (
+        run_id VARCHAR PRIMARY KEY,
+        started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ,
+        status VARCHAR NOT NULL,          -- running | done | failed
+        capacity INTEGER NOT NULL,
+        pack_id VARCHAR NOT NULL,
+        pack_version VARCHAR NOT NULL,
+        pack_sha256 VARCHAR NOT NULL,
+        filature_version VARCHAR NOT NULL,
+        parameters JSON NOT NULL,
+        transfers BIGINT,
+        senders BIGINT,
+        receivers BIGINT
+    )""",
+    """CREATE TABLE IF NOT EXISTS indicator_hits (
+        run_id VARCHAR NOT NULL,
+        side VARCHAR NOT NULL,            -- sender | receiver
+        party_id VARCHAR NOT NULL,
+        indicator_id VARCHAR NOT NULL,
+        value DOUBLE,                     -- the measured quantity (share, count, hours...)
+        strength DOUBLE NOT NULL,         -- 0..1, how fully the flag is met
+        points DOUBLE NOT NULL,           -- strength x the indicator's weight
+        detail_en VARCHAR NOT NULL,       -- the measure in plain words
+        detail_fr VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS receiver_scores (
+        run_id VARCHAR NOT NULL,
+        receiver_id VARCHAR NOT NULL,
+        score DOUBLE NOT NULL,            -- 0..1 likelihood-like facilitator score
+        indicator_points DOUBLE NOT NULL,
+        network_points DOUBLE NOT NULL,
+        payers BIGINT NOT NULL,
+        unrelated_payers BIGINT NOT NULL,
+        transfer_count BIGINT NOT NULL,
+        total_eur DOUBLE NOT NULL,
+        breakdown JSON NOT NULL,
+        PRIMARY KEY (run_id, receiver_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS sender_scores (
+        run_id VARCHAR NOT NULL,
+        sender_id VARCHAR NOT NULL,
+        score DOUBLE NOT NULL,
+        rank BIGINT NOT NULL,
+        indicator_points DOUBLE NOT NULL,
+        network_points DOUBLE NOT NULL,
+        breakdown JSON NOT NULL,          -- [{kind, id, label_en, label_fr, points, value, detail}]
+        PRIMARY KEY (run_id, sender_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS targets (
+        run_id VARCHAR NOT NULL,
+        rank BIGINT NOT NULL,
+        target_id VARCHAR NOT NULL,
+        score DOUBLE NOT NULL,
+        name VARCHAR NOT NULL,
+        names_seen VARCHAR NOT NULL,
+        country VARCHAR,
+        transfer_count BIGINT NOT NULL,
+        total_eur DOUBLE NOT NULL,
+        first_seen TIMESTAMPTZ,
+        last_seen TIMESTAMPTZ,
+        top_indicators VARCHAR NOT NULL,
+        receivers VARCHAR NOT NULL,
+        transfer_ids VARCHAR NOT NULL,
+        PRIMARY KEY (run_id, target_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS facilitators (
+        run_id VARCHAR NOT NULL,
+        rank BIGINT NOT NULL,
+        receiver_id VARCHAR NOT NULL,
+        score DOUBLE NOT NULL,
+        name VARCHAR NOT NULL,
+        names_seen VARCHAR NOT NULL,
+        phones VARCHAR NOT NULL,
+        country VARCHAR,
+        cities VARCHAR NOT NULL,
+        payers BIGINT NOT NULL,
+        unrelated_payers BIGINT NOT NULL,
+        payer_countries VARCHAR NOT NULL,
+        transfer_count BIGINT NOT NULL,
+        total_eur DOUBLE NOT NULL,
+        first_seen TIMESTAMPTZ,
+        last_seen TIMESTAMPTZ,
+        top_indicators VARCHAR NOT NULL,
+        PRIMARY KEY (run_id, receiver_id)
+    )""",
+)

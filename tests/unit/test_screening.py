@@ -1,0 +1,127 @@
+"""Screening a tiny corridor world: who ranks first, and why."""
+
+import json
+
+import pytest
+
+from filature.indicators.engine import detail_sql
+from filature.resolve.exact import resolve_exact
+from filature.scoring.run import run_screening
+from tests.builders import World, corridor_world
+
+
+@pytest.fixture(scope="module")
+def screened():
+    con = corridor_world().store()
+    resolve_exact(con)
+    report = run_screening(con, capacity=5, language="en")
+    return con, report
+
+
+def _names(con, sql, params=()):
+    return [r[0] for r in con.execute(sql, list(params)).fetchall()]
+
+
+def test_buyers_fill_the_list_before_any_confounder(screened):
+    con, report = screened
+    top = _names(con, "SELECT name FROM targets WHERE run_id = ? ORDER BY rank", [report.run_id])
+    assert len(top) == 5
+    assert all(name.startswith("Buyer") for name in top)
+
+
+def test_a_one_off_payer_of_a_facilitator_outranks_every_confounder(screened):
+    con, report = screened
+    ranking = _names(con, "SELECT lower(min(t.sender_name)) FROM sender_scores s "
+                     "JOIN transfer_parties p USING (sender_id) JOIN transfers t "
+                     "USING (provider, transfer_id) WHERE s.run_id = ? "
+                     "GROUP BY s.rank ORDER BY s.rank", [report.run_id])
+    bob = ranking.index("occasional bob")
+    assert bob == 5  # right after the five buyers
+    assert ranking.index("paul leroy") > bob
+    assert all(ranking.index(n) > bob for n in ranking if n.startswith(("ana", "donor")))
+
+
+def test_every_score_is_the_sum_of_its_explained_parts(screened):
+    con, report = screened
+    for score, breakdown in con.execute(
+            "SELECT score, breakdown FROM sender_scores WHERE run_id = ?",
+            [report.run_id]).fetchall():
+        parts = json.loads(breakdown)
+        assert sum(p["points"] for p in parts) == pytest.approx(score, abs=0.01)
+        for part in parts:
+            assert part["label_fr"] and part["label_en"] and part["source"]
+            assert part["detail_en"] and part["detail_fr"]
+
+
+def test_the_charity_hub_is_not_listed_as_a_facilitator(screened):
+    con, report = screened
+    listed = _names(con, "SELECT name FROM facilitators WHERE run_id = ?", [report.run_id])
+    assert set(listed) == {"Maria Santos", "Liza Cruz", "Joy Reyes"}
+    hub = con.execute("SELECT score, breakdown FROM receiver_scores WHERE run_id = ? AND "
+                      "receiver_id IN (SELECT receiver_id FROM transfer_parties JOIN transfers "
+                      "USING (provider, transfer_id) WHERE receiver_name_norm = "
+                      "'hope foundation')", [report.run_id]).fetchall()[0]
+    assert hub[0] < 0.2
+    assert any(p["id"] == "K01" and p["points"] < 0 for p in json.loads(hub[1]))
+
+
+def test_a_sender_gets_no_network_points_from_a_receiver_only_he_pays():
+    w = World()
+    for k in range(12):  # a very suspicious sender, alone on his receiver
+        w.send("lonely sender", "nobody else", 30, day=k * 9, hour=23, message="school")
+    con = w.store()
+    resolve_exact(con)
+    report = run_screening(con, capacity=1)
+    network = con.execute("SELECT network_points FROM sender_scores WHERE run_id = ?",
+                          [report.run_id]).fetchall()[0][0]
+    assert network == 0
+
+
+def test_the_run_records_what_reproduces_it(screened):
+    con, report = screened
+    row = con.execute("SELECT status, capacity, pack_id, pack_version, pack_sha256, parameters "
+                      "FROM screening_runs WHERE run_id = ?", [report.run_id]).fetchall()[0]
+    assert row[:4] == ("done", 5, "lscsa-payments", "1.0.0")
+    assert len(row[4]) == 64
+    assert json.loads(row[5])["resolution"]["method"] == "exact"
+
+
+def test_target_rows_carry_the_evidence_for_a_production_order(screened):
+    con, report = screened
+    row = con.execute("SELECT transfer_count, transfer_ids, receivers, names_seen "
+                      "FROM targets WHERE run_id = ? AND rank = 1", [report.run_id]).fetchall()[0]
+    assert len(row[1].split(";")) == row[0] == 8
+    assert len(row[2].split(";")) == 3
+
+
+def test_screening_an_empty_store_says_what_to_do():
+    from filature.errors import FilatureError
+
+    con = World().store()
+    with pytest.raises(FilatureError, match="filature ingest"):
+        run_screening(con)
+
+
+@pytest.mark.parametrize("template, expected", [
+    ("{value:.0f} transfers", "7 transfers"),
+    ("{value:.0%} at night", "70% at night"),
+    ("it's {value:.1f}", "it's 0.7"),
+])
+def test_detail_templates_compile_to_sql(template, expected):
+    import duckdb
+
+    value = "7" if "transfers" in template else "0.7"
+    assert duckdb.sql(f"SELECT {detail_sql(template, value)}").fetchall()[0][0] == expected
+
+
+def test_a_shared_given_name_is_not_a_family_tie():
+    w = World()
+    for i in range(6):  # enough names for "jean" to be seen as a given name
+        w.send(f"jean{'-luc' if i % 2 else ''} moreau{i}", f"jean cruz{i}", 30, day=i)
+        w.send(f"jean bernard{i}", f"rosa villa{i}", 30, day=i)
+    w.send("maria santos", "jose santos", 200, day=3, sender_country="FR")
+    con = w.store()
+    resolve_exact(con)
+    run_screening(con, capacity=3)
+    ties = con.execute("SELECT sender_name_norm, receiver_name_norm FROM name_ties").fetchall()
+    assert ties == [("maria santos", "jose santos")]
