@@ -39,7 +39,10 @@ test-fast: install
 	$(BIN)/pytest -q -m "not e2e and not slow"
 
 bench: install
+	$(BIN)/python benchmarks/screening.py --transfers 500000 --buyers 300 --workdir benchmarks/out/screening-500k
 	$(BIN)/python benchmarks/screening.py --transfers 1000000
+	$(BIN)/python benchmarks/resolution.py --transfers 500000 --screen
+	$(BIN)/python benchmarks/web_load.py --db benchmarks/out/screening/f.duckdb --users 20 --requests 50
 
 lint: install
 	$(BIN)/ruff check filature tests benchmarks

@@ -32,7 +32,7 @@ from filature.indicators import load_pack  # noqa: E402
 from filature.scoring.baseline import rank_by_rules  # noqa: E402
 from filature.store import open_store  # noqa: E402
 
-TRANSFERS_PER_SENDER = 8.3  # what the synthetic world gives on average (see synth/)
+TRANSFERS_PER_SENDER = 8.4  # what the synthetic world gives on average (see synth/)
 CLI = [str(Path(sys.executable).with_name("filature"))]
 
 

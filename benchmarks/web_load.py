@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -26,6 +27,12 @@ import duckdb
 import httpx
 
 CLI = str(Path(sys.executable).with_name("filature"))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def target_ids(db: Path) -> list[str]:
@@ -57,8 +64,7 @@ async def user(client: httpx.AsyncClient, ids: list[str], n: int, queue_path: st
             raise SystemExit(f"{url} answered {response.status_code}")
 
 
-async def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    ids = target_ids(args.db)
+async def run(args: argparse.Namespace, ids: list[str]) -> dict[str, dict[str, float]]:
     timings: dict[str, list[float]] = {"queue": [], "target": []}
     rng = random.Random(args.seed)
     limits = httpx.Limits(max_connections=args.users)
@@ -83,22 +89,39 @@ def main() -> None:
     parser.add_argument("--queue-path", default="/targets")
     parser.add_argument("--target-path", default="/targets/{id}")
     args = parser.parse_args()
+    ids = target_ids(args.db)  # before the server opens the store: it then holds the lock
     server = subprocess.Popen([CLI, "--db", str(args.db), "serve", "--port", str(args.port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
+        # The app prepares the latest run's page tables before it listens (a few seconds
+        # for a million transfers): wait for it, up to two minutes.
+        for _ in range(600):
             try:
-                httpx.get(f"http://127.0.0.1:{args.port}/", timeout=1)
+                httpx.get(f"http://127.0.0.1:{args.port}/", timeout=30)
                 break
             except httpx.TransportError:
                 time.sleep(0.2)
-        results = asyncio.run(run(args))
+        else:
+            raise SystemExit("the web app did not answer within two minutes")
+        cpu_before, started = cpu_seconds(server.pid), time.perf_counter()
+        results = asyncio.run(run(args, ids))
+        elapsed = time.perf_counter() - started
+        served = sum(r["requests"] for r in results.values())
+        # Server CPU per request does not depend on what else the machine is running,
+        # unlike the latencies: it says how many requests per second a core can serve.
+        results["server"] = {"requests": served, "seconds": round(elapsed, 1),
+                             "requests_per_s": round(served / elapsed, 1),
+                             "cpu_ms_per_request": round(
+                                 (cpu_seconds(server.pid) - cpu_before) * 1000 / served, 1),
+                             "load_average_1m": os.getloadavg()[0]}
     finally:
         server.terminate()
         server.wait(timeout=10)
     print(json.dumps(results, indent=1))
     print("\n| page | requests | p50 (ms) | p95 (ms) | max (ms) |\n|---|---:|---:|---:|---:|")
     for kind, r in results.items():
+        if kind == "server":
+            continue
         print(f"| {kind} | {r['requests']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
               f"{r['max_ms']:.0f} |")
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from filature.cases.commands import audit_app, users_app
 from filature.errors import FilatureError
 from filature.settings import get_settings
 
@@ -97,6 +98,13 @@ def ingest(
             f"({report.elapsed_s:.1f} s)")
         for line, reason in report.quarantine_sample[:10]:
             console.print(f"  line {line}: {reason}")
+    # A referral with no hit yet is matched again against what was just loaded.
+    from filature.referrals.matching import rematch_open_referrals
+
+    found = {rid: n for rid, n in rematch_open_referrals(con).items() if n}
+    if found:
+        console.print(f"[bold]open referrals now matched:[/] {', '.join(found)} "
+                      "(`filature referrals report ID`)")
 
 
 @app.command()
@@ -119,14 +127,66 @@ def quarantine(
 
 
 @app.command()
-def resolve(ctx: typer.Context) -> None:
+def resolve(
+    ctx: typer.Context,
+    threshold: float = typer.Option(None, help="Match probability to link two records "
+                                    "(default 0.95)."),
+    method: str = typer.Option("splink", help="splink (probabilistic) or exact (shared keys)."),
+) -> None:
     """Work out which person or receiving identity stands behind each transfer."""
     from filature.resolve.exact import resolve_exact
+    from filature.resolve.people import resolve_people
 
-    report = resolve_exact(_store(ctx))
+    if method not in ("splink", "exact"):
+        raise typer.BadParameter("--method is splink or exact")
+    con = _store(ctx)
+    if method == "exact":
+        report = resolve_exact(con)
+    else:
+        with _progress("resolve") as update:
+            report = resolve_people(con, threshold=threshold, progress=update)
     console.print(f"{report.senders:,} senders and {report.receivers:,} receiving identities "
                   f"behind {report.transfers:,} transfers ({report.method}, "
                   f"{report.elapsed_s:.1f} s)")
+
+
+@app.command()
+def judge(
+    ctx: typer.Context,
+    verdict: str = typer.Argument(..., help="same or different"),
+    a: str = typer.Argument(..., help="A record (s:... r:...) or entity (SE-... RE-...) id."),
+    b: str = typer.Argument(..., help="The other record or entity id."),
+    by: str = typer.Option(..., "--by", help="Who decides."),
+    why: str = typer.Option(..., "--why", help="Why, in words."),
+) -> None:
+    """Record that two records or entities are the same person, or not; wins on every run."""
+    from filature.resolve.judgements import record_judgement
+
+    j = record_judgement(_store(ctx), verdict, a, b, by=by, why=why)
+    console.print(f"{j.judgement_id}: {j.a_ref} and {j.b_ref} judged {j.verdict} by "
+                  f"{j.decided_by} ({j.a_records} + {j.b_records} records); applied on the "
+                  "next `filature resolve`")
+
+
+@app.command("explain-link")
+def explain_link(
+    ctx: typer.Context,
+    a: str = typer.Argument(..., help="A record or entity id."),
+    b: str = typer.Argument(..., help="The other record or entity id."),
+) -> None:
+    """Show each compared field's match weight for the link between two records or entities."""
+    from filature.resolve.explain import explain_link as explain
+
+    e = explain(_store(ctx), a, b)
+    table = Table(title=f"{e.left_record} vs {e.right_record}: weight {e.match_weight:+.2f}, "
+                        f"probability {e.match_probability:.4f}"
+                        f"{' (same entity)' if e.same_entity else ''}")
+    for col in ("field", "left", "right", "level", "match weight"):
+        table.add_column(col, overflow="fold")
+    table.add_row("prior", "", "", "two random records", f"{e.prior_weight:+.2f}")
+    for f in e.fields:
+        table.add_row(f.field, f.left, f.right, f.level, f"{f.match_weight:+.2f}")
+    out_console.print(table)
 
 
 @app.command()
@@ -134,15 +194,25 @@ def screen(
     ctx: typer.Context,
     capacity: int = typer.Option(None, help="Targets the team can review (default 300)."),
     pack: Path = typer.Option(None, help="A typology pack folder (default: the shipped one)."),
+    method: str = typer.Option("splink", help="How people are resolved when transfers were "
+                               "loaded since the last resolution: splink or exact."),
 ) -> None:
-    """Score every sender and receiver and store a new screening run."""
+    """Resolve people if new transfers came in, then score everyone and store a new run."""
     from filature.indicators import load_pack
     from filature.resolve.exact import resolve_exact
+    from filature.resolve.people import resolution_is_stale, resolve_people
     from filature.scoring.run import run_screening
 
+    if method not in ("splink", "exact"):
+        raise typer.BadParameter("--method is splink or exact")
     settings = get_settings()
     con = _store(ctx)
-    resolve_exact(con)
+    if resolution_is_stale(con):
+        if method == "exact":
+            resolve_exact(con)
+        else:
+            with _progress("resolve") as update:
+                resolve_people(con, progress=update)
     with _progress("screen") as update:
         report = run_screening(con, capacity=capacity or settings.capacity,
                                pack=load_pack(pack) if pack else None,
@@ -236,6 +306,149 @@ def serve(
 
     console.print(f"Filature on http://{host}:{port}/ (Ctrl+C to stop)")
     serve_app(ctx.obj["db"], host=host, port=port)
+
+
+referrals_app = typer.Typer(help="Alerts from partners: import, match, report.",
+                            no_args_is_help=True)
+app.add_typer(referrals_app, name="referrals")
+sessions_app = typer.Typer(help="Platform returns of calls and logins.", no_args_is_help=True)
+app.add_typer(sessions_app, name="sessions")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+
+
+@referrals_app.command("import")
+def referrals_import(ctx: typer.Context, file: Path = typer.Argument(
+        ..., help="A referral (JSON), many (JSON Lines) or a CSV list of subjects.")) -> None:
+    """Validate and store referrals (all or nothing), then match their subjects."""
+    from filature.referrals.intake import import_referrals
+
+    report = import_referrals(_store(ctx), file)
+    console.print(f"{file.name}: {len(report.referral_ids)} referral(s), {report.subjects} "
+                  f"subject(s), [green]{report.hits} hit(s)[/]")
+    for rid in report.open_referrals:
+        console.print(f"  {rid}: no hit yet, kept open and matched again after each load")
+
+
+@referrals_app.command("list")
+def referrals_list(ctx: typer.Context) -> None:
+    """The referrals, newest first, with their hits."""
+    rows = _store(ctx).execute(
+        "SELECT r.referral_id, r.source, r.received_at, r.status, count(h.party_id), "
+        "round(max(h.confidence), 2) FROM referrals r LEFT JOIN referral_hits h "
+        "USING (referral_id) GROUP BY ALL ORDER BY r.received_at DESC NULLS LAST, "
+        "r.referral_id").fetchall()
+    table = Table(title="referrals")
+    for col in ("referral", "source", "received", "status", "hits", "best"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    out_console.print(table)
+
+
+@referrals_app.command("match")
+def referrals_match(ctx: typer.Context, all_: bool = typer.Option(
+        False, "--all", help="Also re-match referrals that already have hits.")) -> None:
+    """Match the open referrals (or all) against the transfers loaded so far."""
+    from filature.referrals.matching import rematch_all_referrals, rematch_open_referrals
+
+    con = _store(ctx)
+    counts = rematch_all_referrals(con) if all_ else rematch_open_referrals(con)
+    for rid, hits in counts.items():
+        console.print(f"{rid}: {hits} hit(s)")
+    console.print(f"{len(counts)} referral(s) matched")
+
+
+@referrals_app.command("report")
+def referrals_report(
+    ctx: typer.Context,
+    referral_id: str = typer.Argument(...),
+    format: str = typer.Option("csv", "--format", "-f", help="csv or json."),
+    out: Path = typer.Option(None, "--out", "-o", help="File to write (default stdout)."),
+) -> None:
+    """For each subject: the hits and the related senders, ranked, with the path to them."""
+    from filature.referrals.report import write_referral_report
+
+    n = write_referral_report(_store(ctx), referral_id, format, out)
+    if out is not None and str(out) != "-":
+        console.print(f"{n} related sender row(s) written to {out}")
+
+
+@app.command()
+def follow(
+    ctx: typer.Context,
+    seed: str = typer.Argument(..., help="A party id, referral:ID, an email, a phone or a "
+                                         "transfer id."),
+    hops: int = typer.Option(2, help="Hops through the transfers (1: direct payers)."),
+    date_from: str = typer.Option(None, "--from", help="First day (YYYY-MM-DD)."),
+    date_to: str = typer.Option(None, "--to", help="Last day, included (YYYY-MM-DD)."),
+    min_eur: float = typer.Option(None, "--min-eur"),
+    max_eur: float = typer.Option(None, "--max-eur"),
+    corridor: str = typer.Option(None, help="SENDER-RECEIVER countries, e.g. FR-PH or -PH."),
+    min_facilitator_score: float = typer.Option(None, help="Skip receivers below (0..1)."),
+    format: str = typer.Option("csv", "--format", "-f", help="csv, json or graphml."),
+    out: Path = typer.Option(None, "--out", "-o", help="File to write (default: a table)."),
+) -> None:
+    """Follow the money from a seed, hop by hop, and rank the payers and receivers found."""
+    from filature.network.follow import FollowFilters, follow_money, parse_day, write_follow
+
+    filters = FollowFilters(parse_day(date_from, "from"), parse_day(date_to, "to"), min_eur,
+                            max_eur, corridor, min_facilitator_score)
+    result = follow_money(_store(ctx), seed, hops=hops, filters=filters)
+    if out is not None:
+        write_follow(result, format, out)
+        console.print(f"{len(result.nodes)} parties, {len(result.edges)} links written to {out}")
+        return
+    table = Table(title=f"follow {seed} ({hops} hop(s))")
+    for col in ("side", "rank", "name", "hop", "score", "transfers", "total_eur", "via"):
+        table.add_column(col, overflow="fold")
+    for n in result.nodes:
+        table.add_row(*["" if n[c] is None else str(n[c]) for c in
+                        ("side", "rank", "name", "hop", "score", "transfers", "total_eur",
+                         "via")])
+    out_console.print(table)
+
+
+@sessions_app.command("import")
+def sessions_import(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="A session log CSV (account, peer_account, start, "
+                                          "end, ip, platform)."),
+    mapping: Path = typer.Option(None, help="TOML mapping of another layout."),
+) -> None:
+    """Load a platform's session log; bad rows go to quarantine with line and reason."""
+    from filature.referrals.sessions import import_sessions
+
+    report = import_sessions(_store(ctx), file, mapping=mapping)
+    if report.already_loaded:
+        console.print(f"{file.name}: already loaded (import {report.import_id})")
+        return
+    console.print(f"{file.name}: [green]{report.added:,} sessions added[/], "
+                  f"[red]{report.quarantined:,} quarantined[/] of {report.rows_read:,} rows")
+    for line, reason in report.quarantine_sample:
+        console.print(f"  line {line}: {reason}")
+
+
+@sessions_app.command("flags")
+def sessions_flags(
+    ctx: typer.Context,
+    window_hours: float = typer.Option(6.0, help="A session this long after a payment flags "
+                                                 "it."),
+    format: str = typer.Option("csv", "--format", "-f", help="csv or json."),
+    out: Path = typer.Option(None, "--out", "-o", help="File to write (default stdout)."),
+) -> None:
+    """One row per payment followed by a session between payer and receiver in the window."""
+    from filature.referrals.session_flags import (
+        compute_session_flags,
+        read_session_flags,
+        write_session_flags,
+    )
+
+    con = _store(ctx)
+    n = compute_session_flags(con, window_hours)
+    write_session_flags(read_session_flags(con, window_hours), format, out)
+    if out is not None and str(out) != "-":
+        console.print(f"{n} flagged payment(s) written to {out}")
 
 
 def main() -> None:

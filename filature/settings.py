@@ -27,6 +27,17 @@ class Settings(BaseSettings):
     threads: int | None = Field(None, description="DuckDB threads; all cores when unset")
     language: str = Field("fr", description="default language of the web app: fr or en")
     secret_key: str = Field("change-me-in-production", description="signs session cookies")
+    evidence_dir: Path = Field(Path("filature-evidence"),
+                               description="uploaded evidence files, stored by SHA-256")
+    secure_cookies: bool = Field(True, description="session cookie sent over HTTPS only "
+                                 "(browsers treat http://localhost as secure)")
+    session_hours: float = Field(10.0, description="a login lasts this long (one working day)")
+    audit_retention_days: int | None = Field(
+        None, description="audit entries older than this are erased by `audit purge`; "
+        "unset keeps them (the period is the unit's legal choice)")
+    case_retention_days: int | None = Field(
+        None, description="closed cases older than this are erased by `audit purge`; "
+        "unset keeps them")
 
 
 @lru_cache(maxsize=1)

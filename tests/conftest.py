@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Case-database fixtures (case_db: a fresh SQLite or PostgreSQL database per test).
+pytest_plugins = ["tests.cases_support"]
+
 
 @dataclass(frozen=True)
 class ScreenedWorld:

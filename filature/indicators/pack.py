@@ -60,6 +60,8 @@ class ScoringParameters(BaseModel):
     facilitator_paid_weight: float = Field(ge=0)
     several_facilitators_weight: float = Field(ge=0)
     several_facilitators_cap: int = Field(ge=0)
+    full_from_payers: float = Field(1.0, gt=0)
+    network_rounds: int = Field(2, ge=1, le=5)
 
 
 class PackParameters(BaseModel):

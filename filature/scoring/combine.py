@@ -106,9 +106,20 @@ def write_receiver_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     con.execute(
         f"""INSERT INTO receiver_scores
         WITH contrib AS (
-            SELECT party_id AS receiver_id, 'indicator' AS kind, indicator_id AS id, points,
-                   value, detail_en, detail_fr
-            FROM indicator_hits WHERE run_id = $run_id AND side = 'receiver'
+            -- A positive flag counts as far as other unrelated payers back it (see
+            -- network.evidence); the detail says so when it is reduced.
+            SELECT h.party_id AS receiver_id, 'indicator' AS kind, h.indicator_id AS id,
+                   CASE WHEN h.points > 0 THEN h.points * r.backing ELSE h.points END AS points,
+                   h.value,
+                   h.detail_en || CASE WHEN h.points > 0 AND r.backing < 1 THEN
+                       printf(' (counted %.0f%%: %d unrelated payer(s))', r.backing * 100, r.k)
+                       ELSE '' END AS detail_en,
+                   h.detail_fr || CASE WHEN h.points > 0 AND r.backing < 1 THEN
+                       printf(' (compté à %.0f %% : %d payeur(s) sans lien)', r.backing * 100,
+                              r.k)
+                       ELSE '' END AS detail_fr
+            FROM indicator_hits h JOIN receiver_evidence r ON r.receiver_id = h.party_id
+            WHERE h.run_id = $run_id AND h.side = 'receiver'
             UNION ALL
             SELECT receiver_id, 'network', 'N03', network_points, prior_sum / k,
                    printf('%d unrelated payer(s), average buyer likelihood %.2f', k,

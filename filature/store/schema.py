@@ -1,10 +1,13 @@
 """Table definitions of the analytical store, in the order the data flows.
 
 Each stage reads the tables of the stage before and writes its own:
-ingest -> ``source_files``, ``transfers``, ``quarantine``, ``conflicts``, ``fx_rates``;
+ingest -> ``source_files``, ``transfers``, ``quarantine``, ``conflicts``, ``fx_rates``,
+``phone_numbers`` (a cache: each distinct phone is read once);
 resolve -> ``transfer_parties``, ``party_names``;
 scoring -> ``screening_runs``, ``indicator_hits``, ``receiver_scores``, ``sender_scores``,
-``targets``, ``facilitators``.
+``targets``, ``facilitators``;
+referrals -> ``referrals``, ``referral_subjects``, ``referral_hits``, ``session_imports``,
+``sessions``, ``session_quarantine``, ``session_accounts``, ``session_flags``.
 Statements are idempotent (``IF NOT EXISTS``) so opening a store always brings it up to date.
 """
 
@@ -84,6 +87,12 @@ STATEMENTS: tuple[str, ...] = (
         existing_line BIGINT NOT NULL,
         differing_columns VARCHAR NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS phone_numbers (
+        raw VARCHAR NOT NULL,             -- as captured
+        country VARCHAR NOT NULL,         -- the party's country, the region it is read in
+        e164 VARCHAR,                     -- NULL when libphonenumber cannot read it
+        PRIMARY KEY (raw, country)
+    )""",
     """CREATE TABLE IF NOT EXISTS fx_rates (
         currency VARCHAR NOT NULL,
         rate_date DATE NOT NULL,          -- the transfer date asked for
@@ -108,6 +117,35 @@ STATEMENTS: tuple[str, ...] = (
         parameters JSON,
         senders BIGINT,
         receivers BIGINT
+    )""",
+    """CREATE TABLE IF NOT EXISTS entity_records (
+        side VARCHAR NOT NULL,            -- sender | receiver
+        record_id VARCHAR NOT NULL,       -- signature of a distinct party record (s:... r:...)
+        entity_id VARCHAR NOT NULL,       -- the person / receiving identity (SE-... RE-...)
+        resolution_id VARCHAR NOT NULL,   -- the Splink run that last placed the record
+        PRIMARY KEY (side, record_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS resolution_judgements (
+        judgement_id VARCHAR PRIMARY KEY,
+        side VARCHAR NOT NULL,            -- sender | receiver
+        verdict VARCHAR NOT NULL,         -- same | different
+        a_ref VARCHAR NOT NULL,           -- record or entity id as the analyst gave it
+        b_ref VARCHAR NOT NULL,
+        decided_by VARCHAR NOT NULL,
+        decided_at TIMESTAMPTZ NOT NULL,
+        reason VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS resolution_judgement_records (
+        judgement_id VARCHAR NOT NULL,
+        part VARCHAR NOT NULL,            -- a | b: the records each reference stood for
+        record_id VARCHAR NOT NULL,
+        PRIMARY KEY (judgement_id, part, record_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS receiver_households (
+        receiver_id VARCHAR PRIMARY KEY,  -- a receiving identity (transfer_parties.receiver_id)
+        household_id VARCHAR NOT NULL,    -- receiving identities grouped as one household
+        why VARCHAR NOT NULL,             -- the ties, in words ('' when alone)
+        resolution_id VARCHAR NOT NULL
     )""",
     # --- scoring ----------------------------------------------------------------------
     """CREATE TABLE IF NOT EXISTS screening_runs (
@@ -195,5 +233,100 @@ STATEMENTS: tuple[str, ...] = (
         last_seen TIMESTAMPTZ,
         top_indicators VARCHAR NOT NULL,
         PRIMARY KEY (run_id, receiver_id)
+    )""",
+    # --- referrals --------------------------------------------------------------------
+    """CREATE TABLE IF NOT EXISTS referrals (
+        referral_id VARCHAR PRIMARY KEY,
+        source VARCHAR,
+        source_country VARCHAR,
+        received_at DATE,
+        summary VARCHAR,
+        document JSON NOT NULL,           -- the referral as received, unknown fields kept
+        file_name VARCHAR,                -- file it was imported from
+        loaded_at TIMESTAMPTZ NOT NULL,
+        status VARCHAR NOT NULL,          -- open (no hit yet) | matched
+        matched_at TIMESTAMPTZ            -- last time it was matched against the transfers
+    )""",
+    """CREATE TABLE IF NOT EXISTS referral_subjects (
+        referral_id VARCHAR NOT NULL,
+        subject_no INTEGER NOT NULL,      -- 1-based position in the referral
+        role VARCHAR NOT NULL,            -- suspected_buyer | suspected_facilitator | unknown
+        names VARCHAR[] NOT NULL,         -- as given
+        birth_dates DATE[] NOT NULL,
+        phones VARCHAR[] NOT NULL,        -- as given
+        emails VARCHAR[] NOT NULL,
+        id_numbers VARCHAR[] NOT NULL,
+        usernames VARCHAR[] NOT NULL,
+        cities VARCHAR[] NOT NULL,
+        countries VARCHAR[] NOT NULL,
+        ip_addresses JSON NOT NULL,       -- [{ip, seen_at}]
+        payment_references JSON NOT NULL, -- [{provider, transfer_id}]
+        PRIMARY KEY (referral_id, subject_no)
+    )""",
+    """CREATE TABLE IF NOT EXISTS referral_hits (
+        referral_id VARCHAR NOT NULL,
+        subject_no INTEGER NOT NULL,
+        side VARCHAR NOT NULL,            -- sender | receiver
+        party_id VARCHAR NOT NULL,        -- transfer_parties.sender_id or receiver_id
+        confidence DOUBLE NOT NULL,       -- 0..1, combined over the evidence below
+        matched_on VARCHAR NOT NULL,      -- identifiers that matched: name;phone;email...
+        reason VARCHAR NOT NULL,          -- the evidence in plain words
+        matched_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (referral_id, subject_no, side, party_id)
+    )""",
+    """CREATE SEQUENCE IF NOT EXISTS session_import_ids START 1""",
+    """CREATE TABLE IF NOT EXISTS session_imports (
+        import_id INTEGER PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        loaded_at TIMESTAMPTZ NOT NULL,
+        rows_read BIGINT NOT NULL,
+        rows_added BIGINT NOT NULL,
+        rows_quarantined BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS sessions (
+        import_id INTEGER NOT NULL,
+        line BIGINT NOT NULL,             -- line in the file (1 = header)
+        account VARCHAR NOT NULL,         -- as given
+        account_key VARCHAR NOT NULL,     -- email lower case, phone E.164, username lower case
+        peer_account VARCHAR,
+        peer_key VARCHAR,
+        started_at TIMESTAMPTZ NOT NULL,
+        ended_at TIMESTAMPTZ,
+        ip VARCHAR,
+        platform VARCHAR,
+        PRIMARY KEY (import_id, line)
+    )""",
+    """CREATE TABLE IF NOT EXISTS session_quarantine (
+        import_id INTEGER NOT NULL,
+        line BIGINT NOT NULL,
+        reason VARCHAR NOT NULL,
+        raw VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS session_accounts (
+        account_key VARCHAR NOT NULL,     -- as in sessions.account_key
+        side VARCHAR NOT NULL,            -- sender | receiver
+        party_id VARCHAR NOT NULL,
+        via VARCHAR NOT NULL,             -- email | phone | username (attached by an investigator)
+        attached_by VARCHAR,              -- who attached a username, when via = username
+        PRIMARY KEY (account_key, side, party_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS session_flags (
+        window_hours DOUBLE NOT NULL,     -- the window the flags were computed with
+        provider VARCHAR NOT NULL,
+        transfer_id VARCHAR NOT NULL,
+        sender_id VARCHAR NOT NULL,
+        receiver_id VARCHAR NOT NULL,
+        sent_at TIMESTAMPTZ NOT NULL,
+        amount_eur DOUBLE NOT NULL,
+        session_started_at TIMESTAMPTZ NOT NULL,  -- the first session after the payment
+        session_ended_at TIMESTAMPTZ,
+        minutes_after DOUBLE NOT NULL,
+        account VARCHAR NOT NULL,
+        peer_account VARCHAR,
+        platform VARCHAR,
+        link VARCHAR NOT NULL,            -- how the session was tied to the payment, in words
+        sessions_in_window BIGINT NOT NULL,
+        PRIMARY KEY (window_hours, provider, transfer_id)
     )""",
 )

@@ -81,7 +81,7 @@ def test_the_run_records_what_reproduces_it(screened):
     con, report = screened
     row = con.execute("SELECT status, capacity, pack_id, pack_version, pack_sha256, parameters "
                       "FROM screening_runs WHERE run_id = ?", [report.run_id]).fetchall()[0]
-    assert row[:4] == ("done", 5, "lscsa-payments", "1.0.0")
+    assert row[:4] == ("done", 5, "lscsa-payments", "1.1.0")
     assert len(row[4]) == 64
     assert json.loads(row[5])["resolution"]["method"] == "exact"
 

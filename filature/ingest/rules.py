@@ -1,0 +1,164 @@
+"""The rules of the canonical layout, as one SQL pass over the staged file: values and reasons.
+
+The staged raw text goes through ``parse_sql``; a row that breaks a rule keeps its raw values
+and gets a ``reason`` naming every broken rule ("amount: not a number '12,5'"), so nothing is
+dropped silently. Names are normalised beside the raw value (lower case, no accents, letters
+and digits separated by single spaces), ID numbers to upper-case letters and digits, e-mails
+to lower case. Every value that comes from a user or a mapping file is a bound parameter.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+
+import pytz
+
+from filature.ingest.layout import CANONICAL, Layout
+
+COUNTRIES = sorted(pytz.country_names)  # ISO 3166-1 alpha-2, shipped with pytz
+OFFSET = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
+REQUIRED_VALUES = ("transfer_id", "sent_at", "amount", "currency", "sender_name",
+                   "sender_country", "receiver_name", "receiver_country")
+
+
+def _raw(column: str, layout: Layout, present: set[str]) -> str:
+    """The raw text of a canonical column: read, a mapping's constant, or NULL."""
+    if column in present:
+        return f"nullif(trim(b.{column}), '')"
+    if column in layout.defaults:
+        return f"nullif(trim($default_{column}), '')"
+    return "NULL::VARCHAR"
+
+
+def parse_parameters(layout: Layout, present: set[str]) -> dict[str, object]:
+    """The values ``parse_sql`` binds: everything that comes from a user or a mapping file."""
+    params: dict[str, object] = {"tz": layout.timezone, "countries": COUNTRIES}
+    params.update({f"default_{c}": v for c, v in layout.defaults.items() if c not in present})
+    if layout.datetime_format:
+        params["datetime_format"] = layout.datetime_format
+    if layout.date_format:
+        params["date_format"] = layout.date_format
+    return params
+
+
+def norm_name(expr: str) -> str:
+    """Lower case, accents removed, anything but letters and digits a single space."""
+    return f"trim(regexp_replace(lower(strip_accents({expr})), '[^a-z0-9]+', ' ', 'g'))"
+
+
+def _amount(layout: Layout) -> str:
+    cleaned = "replace(replace(r.amount, ' ', ''), chr(160), '')"
+    if layout.decimal == ",":
+        cleaned = f"replace(replace({cleaned}, '.', ''), ',', '.')"
+    return f"try_cast({cleaned} AS DECIMAL(18, 2))"
+
+
+def _sent_at(layout: Layout) -> tuple[str, str]:
+    """(instant as TIMESTAMPTZ, wall-clock time as written) of ``sent_at``."""
+    if layout.datetime_format:
+        if "%z" in layout.datetime_format or "%Z" in layout.datetime_format:
+            instant = "try_strptime(r.sent_at, $datetime_format)::TIMESTAMPTZ"
+            return instant, f"timezone($tz, {instant})"
+        naive = "try_strptime(r.sent_at, $datetime_format)::TIMESTAMP"
+        return f"timezone($tz, {naive})", naive
+    has_offset = f"regexp_matches(r.sent_at, '{OFFSET}')"
+    naive = f"try_cast(regexp_replace(r.sent_at, '{OFFSET}', '') AS TIMESTAMP)"
+    instant = (f"CASE WHEN {has_offset} THEN try_cast(r.sent_at AS TIMESTAMPTZ) "
+               f"ELSE timezone($tz, {naive}) END")
+    return instant, naive
+
+
+def _date(column: str, layout: Layout) -> str:
+    if layout.date_format:
+        return f"try_strptime(r.{column}, $date_format)::DATE"
+    return f"try_cast(r.{column} AS DATE)"
+
+
+def _quoted(column: str) -> str:
+    return "'''' || " + column + " || ''''"
+
+
+def _reasons(layout: Layout) -> list[str]:
+    """One SQL CASE per rule, over the raw text ``r`` and the typed values ``t``."""
+    dt_hint = layout.datetime_format or "ISO 8601"
+    date_hint = layout.date_format or "YYYY-MM-DD"
+
+    def unparsed(column: str, what: str) -> str:
+        return (f"CASE WHEN r.{column} IS NOT NULL AND t.{column} IS NULL "
+                f"THEN '{column}: {what} ' || {_quoted('r.' + column)} END")
+
+    return [
+        *(f"CASE WHEN r.{c} IS NULL THEN '{c}: missing' END" for c in REQUIRED_VALUES),
+        unparsed("sent_at", f"not a date and time ({dt_hint})"),
+        unparsed("amount", "not a number"),
+        "CASE WHEN t.amount <= 0 THEN 'amount: must be above zero' END",
+        "CASE WHEN r.currency IS NOT NULL AND NOT regexp_matches(t.currency, '^[A-Z]{3}$') "
+        f"THEN 'currency: not an ISO 4217 code ' || {_quoted('r.currency')} END",
+        *(f"CASE WHEN r.{c} IS NOT NULL AND NOT list_contains($countries, t.{c}) "
+          f"THEN '{c}: not an ISO 3166 country code ' || {_quoted('r.' + c)} END"
+          for c in ("sender_country", "receiver_country")),
+        *(unparsed(f"{side}_birth_date", f"not a date ({date_hint})")
+          for side in ("sender", "receiver")),
+    ]
+
+
+def parse_sql(layout: Layout, present: set[str], source: str = "staged_raw") -> str:
+    """SELECT turning staged raw text into typed columns, a reason and the refused records.
+
+    Three levels so that each value is parsed once: raw text ``r``, typed values ``t``, then
+    the rules over both. The raw record is kept (as JSON) only for a row that breaks a rule.
+    """
+    raw = ",\n".join(f"{_raw(c, layout, present)} AS {c}" for c in CANONICAL)
+    instant, written = _sent_at(layout)
+    raw_json = "to_json(struct_pack(" + ", ".join(f"{c} := r.{c}" for c in CANONICAL) + "))"
+    return f"""
+    WITH r AS (SELECT b.line, {raw} FROM {source} b),
+    t AS (
+        SELECT r.line, {instant} AS sent_at, {written} AS sent_written,
+               {_amount(layout)} AS amount, upper(r.currency) AS currency,
+               upper(r.sender_country) AS sender_country,
+               upper(r.receiver_country) AS receiver_country,
+               {_date("sender_birth_date", layout)} AS sender_birth_date,
+               {_date("receiver_birth_date", layout)} AS receiver_birth_date
+        FROM r
+    ), ruled AS (
+        SELECT r.line, concat_ws('; ', {", ".join(_reasons(layout))}) AS reason
+        FROM r JOIN t USING (line)
+    )
+    SELECT r.line, coalesce(r.provider, '') AS provider, r.transfer_id,
+           t.sent_at, t.sent_written, t.amount, t.currency, lower(r.channel) AS channel,
+           r.sender_name, {norm_name('r.sender_name')} AS sender_name_norm,
+           t.sender_birth_date,
+           nullif(regexp_replace(upper(r.sender_id_number), '[^A-Z0-9]', '', 'g'), '')
+               AS sender_id_number,
+           r.sender_phone, lower(r.sender_email) AS sender_email, r.sender_address,
+           r.sender_city, t.sender_country,
+           r.receiver_name, {norm_name('r.receiver_name')} AS receiver_name_norm,
+           t.receiver_birth_date,
+           nullif(regexp_replace(upper(r.receiver_id_number), '[^A-Z0-9]', '', 'g'), '')
+               AS receiver_id_number,
+           r.receiver_phone, r.receiver_city, t.receiver_country, r.payout_location,
+           r.message, ruled.reason,
+           CASE WHEN ruled.reason <> '' THEN {raw_json} END AS raw
+    FROM r JOIN t USING (line) JOIN ruled USING (line)"""
+
+
+@lru_cache(maxsize=1)
+def single_zone_countries() -> list[tuple[str, str]]:
+    """(country, time zone) for countries whose zones all keep one offset from UTC.
+
+    A transfer's local time is read in the sender country's zone when that is unambiguous
+    (France: Europe/Paris), whatever offset the operator wrote; in countries spanning
+    several offsets (US, Australia...) the offset written with the time is kept.
+    """
+    pairs = []
+    for country, zones in pytz.country_timezones.items():
+        offsets = {
+            (pytz.timezone(z).utcoffset(datetime(2024, 1, 15)),
+             pytz.timezone(z).utcoffset(datetime(2024, 7, 15)))
+            for z in zones
+        }
+        if len(offsets) == 1:
+            pairs.append((country, zones[0]))
+    return pairs

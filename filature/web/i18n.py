@@ -1,0 +1,59 @@
+"""The page labels in French and English, read from the ``i18n/*.json`` catalogues.
+
+Every word a page shows goes through ``Catalogue.text`` so that a missing translation is a
+test failure, not an English word on a French page. Indicator labels are not here: they
+come with the data (``label_fr`` / ``label_en`` of each contribution).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+LANGUAGES = ("fr", "en")
+COOKIE = "filature_lang"
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def catalogue(language: str) -> dict[str, str]:
+    """The labels of one language (``fr`` or ``en``), keyed by a stable identifier."""
+    if language not in LANGUAGES:
+        raise KeyError(language)
+    text = resources.files("filature.web").joinpath("i18n", f"{language}.json").read_text(
+        encoding="utf-8")
+    return dict(json.loads(text))
+
+
+class Translator:
+    """``t("key", n=3)``: the label in the page's language, with ``{name}`` fields filled."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language if language in LANGUAGES else LANGUAGES[0]
+        self._labels = catalogue(self.language)
+
+    def __call__(self, key: str, **fields: Any) -> str:
+        text = self._labels[key]  # a KeyError here is a missing label: caught by the tests
+        return text.format(**fields) if fields else text
+
+    def eur(self, value: float | None) -> str:
+        return "–" if value is None else f"{self.number(value, 2)} €"
+
+    @staticmethod
+    def day(value: date | None) -> str:
+        return value.strftime("%Y-%m-%d") if value else "–"
+
+    @staticmethod
+    def when(value: datetime | None) -> str:
+        return value.strftime("%Y-%m-%d %H:%M") if value else "–"
+
+    def number(self, value: float | int | None, digits: int = 0) -> str:
+        """A number written the way the reader's language writes it (1 234,50 in French)."""
+        if value is None:
+            return "–"
+        text = f"{value:,.{digits}f}"
+        if self.language == "fr":
+            text = text.replace(",", "\u202f").replace(".", ",")
+        return text

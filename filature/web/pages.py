@@ -1,0 +1,117 @@
+"""What every page needs: the request's store cursor, language and user, and rendering.
+
+Routes declare ``cursor: Cursor``, ``t: Language`` and ``user: Viewer`` (the signed-in user
+allowed to read targets) and return ``render(...)``; the template then gets the translator
+``t``, the language switch link, the navigation this user may follow and a CSRF token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import duckdb
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from filature.cases.models import User
+from filature.cases.roles import ROLE_LABELS, Permission, Role, allows
+from filature.web.auth import CSRF_FIELD, csrf_token, db_session, require
+from filature.web.i18n import COOKIE, LANGUAGES, Translator
+from filature.web.store import WebStore
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+P = Permission
+
+# The navigation bar: (path, catalogue key, permission needed to see the entry).
+NAVIGATION: list[tuple[str, str, Permission]] = [
+    ("/", "nav.overview", P.TARGETS_VIEW),
+    ("/targets", "nav.queue", P.TARGETS_VIEW),
+    ("/search", "nav.search", P.TARGETS_VIEW),
+    ("/import", "nav.import", P.TARGETS_VIEW),
+    ("/cases", "nav.cases", P.CASES_VIEW),
+    ("/workload", "nav.workload", P.WORKLOAD_VIEW),
+    ("/audit", "nav.audit", P.AUDIT_VIEW),
+]
+
+
+def web_store(request: Request) -> WebStore:
+    store: WebStore = request.app.state.store
+    return store
+
+
+def store_cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB cursor for this request only."""
+    with web_store(request).cursor() as cur:
+        yield cur
+
+
+def translator(request: Request) -> Translator:
+    """French unless the reader chose otherwise (cookie set by the language switch)."""
+    chosen = request.cookies.get(COOKIE)
+    default = getattr(request.app.state, "language", LANGUAGES[0])
+    return Translator(chosen if chosen in LANGUAGES else default)
+
+
+# Reading the analytical store's pages (overview, queue, target, facilitator, search,
+# import) needs this permission; one shared dependency so FastAPI runs it once a request.
+read_targets = require(P.TARGETS_VIEW)
+
+Cursor = Annotated[duckdb.DuckDBPyConnection, Depends(store_cursor)]
+Language = Annotated[Translator, Depends(translator)]
+Store = Annotated[WebStore, Depends(web_store)]
+Viewer = Annotated[User, Depends(read_targets)]
+CaseSession = Annotated[Session, Depends(db_session)]
+
+
+def here(request: Request) -> str:
+    """The current path with its query, to come back to after switching language."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def is_partial(request: Request) -> bool:
+    """An HTMX request wants only the fragment it swaps in, not the whole page (except when
+    HTMX restores a page from history: it then needs the whole page)."""
+    headers = request.headers
+    return headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true" \
+        and headers.get("HX-History-Restore-Request") != "true"
+
+
+def _user_context(request: Request, t: Translator) -> dict[str, Any]:
+    """Who is signed in, what they may do, and the token their forms send back."""
+    user: User | None = getattr(request.state, "user", None)
+
+    def can(permission: str) -> bool:
+        return user is not None and allows(user.role, Permission(permission))
+
+    def role_label(role: str) -> str:
+        try:
+            return ROLE_LABELS[Role(role)][t.language]
+        except (KeyError, ValueError):
+            return role
+
+    has_cases = getattr(request.app.state, "cases", None) is not None
+    return {"user": user, "can": can, "role_label": role_label, "csrf_field": CSRF_FIELD,
+            "csrf_token": csrf_token(request) if has_cases else "",
+            "navigation": [(href, key) for href, key, permission in NAVIGATION
+                           if can(permission.value)]}
+
+
+def render(request: Request, t: Translator, template: str, context: dict[str, Any],
+           status_code: int = 200) -> HTMLResponse:
+    """Render ``template`` with the shared page context (language, switch, navigation, user)."""
+    other = "en" if t.language == "fr" else "fr"
+    page = {
+        "request": request, "t": t, "lang": t.language, "other_lang": other,
+        "switch_url": f"/lang/{other}?next={quote(here(request), safe='')}",
+        "path": request.url.path, **_user_context(request, t),
+    }
+    page.update(context)
+    response: HTMLResponse = TEMPLATES.TemplateResponse(request, template, page,
+                                                        status_code=status_code)
+    return response

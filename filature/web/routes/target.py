@@ -1,0 +1,46 @@
+"""The target page: who the sender is, why he scores, his transfers, receivers and network.
+
+Reading it is written to the audit trail; it shows the open cases he is the subject of.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from filature.cases.services import cases_for_parties
+from filature.errors import NotFound
+from filature.web.auth import log_event
+from filature.web.pages import CaseSession, Cursor, Language, Store, Viewer, render
+from filature.web.services import parties
+
+router = APIRouter()
+
+
+@router.get("/targets/{sender_id}", response_class=HTMLResponse)
+def target_page(sender_id: str, request: Request, user: Viewer, session: CaseSession,
+                cur: Cursor, t: Language, store: Store) -> HTMLResponse:
+    if store.run_id(cur) is None:
+        raise NotFound("no screening run yet: run `filature screen` first")
+    target = parties.target(cur, sender_id)
+    log_event(request, session, user, "target.view", subject_type="target",
+              subject_id=sender_id)
+    transfers = parties.sender_transfers(cur, sender_id)
+    receivers = parties.beneficiaries(cur, sender_id)
+    identities = parties.sender_identities(transfers)
+    shown = transfers[:parties.MAX_TRANSFERS]
+    timeline = [{"x": tx["sent_at"].timestamp() * 1000, "y": round(tx["amount_eur"], 2),
+                 "night": bool(tx["night"]), "id": tx["transfer_id"],
+                 "local": tx["sent_local"].strftime("%Y-%m-%d %H:%M")} for tx in shown]
+    return render(request, t, "target.html", {
+        "target": target,
+        "identities": identities,
+        "transfers": shown,
+        "timeline": timeline,
+        "night_hours": parties.night_hours(),
+        "receivers": receivers,
+        "network": parties.network(cur, sender_id, target["name"], receivers),
+        "cities": identities.pop("cities"),
+        "max_transfers": parties.MAX_TRANSFERS,
+        "open_cases": cases_for_parties(session, [sender_id]).get(sender_id, []),
+    })

@@ -1,0 +1,24 @@
+"""What the pages read: every SQL statement of the web app lives in this package.
+
+Routes call these functions with the request's cursor; templates only lay out the
+dictionaries they return. Values from the reader are always bound parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+
+def records(cur: duckdb.DuckDBPyConnection, sql: str,
+            params: Any = None) -> list[dict[str, Any]]:
+    """Every row of ``sql`` as a dict keyed by column name (fetched to the end)."""
+    result = cur.execute(sql, params if params is not None else [])
+    columns = [d[0] for d in result.description]
+    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+
+
+def record(cur: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> dict[str, Any] | None:
+    rows = records(cur, sql, params)
+    return rows[0] if rows else None
