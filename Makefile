@@ -30,7 +30,8 @@ demo: install
 	$(BIN)/filature --db $(DEMO)/filature.duckdb targets --format csv --out $(DEMO)/targets.csv
 	$(BIN)/filature --db $(DEMO)/filature.duckdb facilitators --format csv --out $(DEMO)/facilitators.csv
 	$(BIN)/filature --db $(DEMO)/filature.duckdb summary --out $(DEMO)/summary.html
-	$(BIN)/filature --db $(DEMO)/filature.duckdb serve --port $(PORT)
+	FILATURE_CASES_URL=sqlite:///$(DEMO)/cases.sqlite FILATURE_EVIDENCE_DIR=$(DEMO)/evidence \
+	  $(BIN)/filature --db $(DEMO)/filature.duckdb serve --port $(PORT)
 
 test: install
 	$(BIN)/pytest -q
@@ -40,9 +41,8 @@ test-fast: install
 
 bench: install
 	$(BIN)/python benchmarks/screening.py --transfers 500000 --buyers 300 --workdir benchmarks/out/screening-500k
-	$(BIN)/python benchmarks/screening.py --transfers 1000000
+	$(BIN)/python benchmarks/screening.py --transfers 1000000 --buyers 600
 	$(BIN)/python benchmarks/resolution.py --transfers 500000 --screen
-	$(BIN)/python benchmarks/web_load.py --db benchmarks/out/screening/f.duckdb --users 20 --requests 50
 
 lint: install
 	$(BIN)/ruff check filature tests benchmarks

@@ -1,14 +1,19 @@
 """Case-database fixtures for the case tests: each test gets a fresh SQLite file or a fresh
-PostgreSQL database (created on 127.0.0.1:5432 and dropped afterwards), never a shared one."""
+PostgreSQL database (created on 127.0.0.1:5432 and dropped afterwards), never a shared one.
+
+``web_client`` is the web app over a store with such a database, signed in with a role.
+"""
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,13 +62,14 @@ class MigratedTemplates:
         self.sqlite: Path | None = None
         self.postgres: str | None = None
 
-    def sqlite_copy(self) -> str:
+    def sqlite_copy(self, folder: Path | None = None) -> str:
+        """A copy of the migrated SQLite database, in ``folder`` (a test's tmp_path) if given."""
         from filature.cases.db import CaseDatabase
 
         if self.sqlite is None:
             self.sqlite = self.folder / "template.sqlite"
             CaseDatabase.open(f"sqlite:///{self.sqlite}").dispose()
-        copy = self.folder / f"cases-{secrets.token_hex(4)}.sqlite"
+        copy = (folder or self.folder) / f"cases-{secrets.token_hex(4)}.sqlite"
         shutil.copyfile(self.sqlite, copy)
         return f"sqlite:///{copy}"
 
@@ -187,3 +193,72 @@ def cheap_hashing() -> Iterator[None]:
 def fast_passwords() -> Iterator[None]:
     with cheap_hashing():
         yield
+
+
+WEB_PASSWORD = "correct horse battery"
+
+
+def web_settings(folder: Path, cases_url: str, **changes: Any) -> Any:
+    """Settings for a test app: its own case database and evidence folder, plain-HTTP cookies
+    (the test client and the loopback browser speak HTTP), English or French as asked."""
+    from filature.settings import Settings
+
+    values: dict[str, Any] = {"cases_url": cases_url, "evidence_dir": folder / "evidence",
+                              "secret_key": "test-secret", "secure_cookies": False}
+    return Settings(**{**values, **changes})
+
+
+def add_web_user(database: Any, username: str, role: str,
+                 password: str = WEB_PASSWORD) -> None:
+    """An account made through ``filature.cases.users``, as ``filature users add`` does."""
+    from filature.cases import users
+    from filature.cases.audit import SYSTEM
+
+    with database.session() as session:
+        users.add_user(session, SYSTEM, username, role=role,
+                       display_name=username.replace("-", " ").title(), password=password)
+
+
+def csrf_of(client: Any, path: str) -> str:
+    """The CSRF token of the forms on ``path``."""
+    match = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', client.get(path).text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client: Any, username: str, password: str = WEB_PASSWORD) -> None:
+    """Sign in through the login form, as a browser does."""
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": csrf_of(client, "/login")},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text[:300]
+
+
+WebClient = Callable[..., AbstractContextManager[Any]]
+
+
+@pytest.fixture
+def web_client(tmp_path: Path, migrated_templates: MigratedTemplates,
+               fast_passwords: None, monkeypatch: pytest.MonkeyPatch) -> WebClient:
+    """``with web_client(store, role="analyst") as client``: the web app over ``store`` and a
+    fresh case database in this test's tmp_path (never the developer's file), with a
+    test client signed in as a user of that role (``role=None``: nobody signed in)."""
+    url = migrated_templates.sqlite_copy(tmp_path)
+    monkeypatch.setenv("FILATURE_CASES_URL", url)
+
+    @contextmanager
+    def make(store: Path, role: str | None = "analyst", **settings: Any) -> Iterator[Any]:
+        from fastapi.testclient import TestClient
+
+        from filature.web import create_app
+
+        app = create_app(store, web_settings(tmp_path, url, **settings))
+        with TestClient(app) as client:
+            if role is not None:
+                username = role.replace("_", "-")
+                add_web_user(app.state.cases.database, username, role)
+                sign_in(client, username)
+            yield client
+        app.state.cases.database.dispose()
+
+    return make

@@ -36,6 +36,7 @@ SENDER_FEATURES: dict[str, str] = {
     "escalation": "mean of the amount-time and frequency-time correlations (>= 5 risk transfers)",
     "prolific": "1 when median risk transfer < EUR 35 and median gap < 20 days (>= 5 transfers)",
     "regular_share_risk": "share of risk transfers within a steady series to one receiver",
+    "top_beneficiary_share": "share of risk transfers to the most-paid beneficiary, by name",
 }
 RECEIVER_FEATURES: dict[str, str] = {
     "n_in": "transfers received",
@@ -49,6 +50,7 @@ RECEIVER_FEATURES: dict[str, str] = {
     "modal_amount_share": "share of inflows at the most common (currency, amount)",
     "regular_payer_share": "share of payers paying in a steady series",
     "median_in_eur": "median inflow in EUR",
+    "invoice_share_in": "share of inflows with an invoice-like description",
 }
 
 
@@ -110,7 +112,10 @@ def build_transfer_flags(con: duckdb.DuckDBPyConnection, p: PackParameters) -> N
                t.amount_eur > $large AS large,
                nt.sender_name_norm IS NOT NULL AS related,
                date_diff('day', t.sender_birth_date, t.receiver_birth_date) / 365.25 AS age_gap,
-               list_contains($hotspots, lower(trim(coalesce(t.receiver_city, '')))) AS hotspot
+               list_contains($hotspots, lower(trim(coalesce(t.receiver_city, '')))) AS hotspot,
+               -- One beneficiary however her identities are split: a name's tokens, sorted.
+               array_to_string(list_sort(string_split(t.receiver_name_norm, ' ')), ' ')
+                   AS beneficiary_key
         FROM transfers t JOIN transfer_parties p USING (provider, transfer_id)
         LEFT JOIN name_ties nt USING (sender_name_norm, receiver_name_norm)""",
         {
@@ -159,6 +164,10 @@ def build_sender_features(con: duckdb.DuckDBPyConnection, p: PackParameters) -> 
             FROM screen_tx s JOIN screen_pairs pr USING (sender_id, receiver_id)
             WHERE s.risk
             WINDOW w AS (PARTITION BY s.sender_id ORDER BY s.sent_at)
+        ), beneficiaries AS (
+            SELECT sender_id, max(k) AS top_k FROM (
+                SELECT sender_id, beneficiary_key, count(*) AS k FROM risk_tx GROUP BY ALL
+            ) GROUP BY sender_id
         ), periods AS (
             SELECT sender_id, max(k) AS risk_receivers_short_period FROM (
                 SELECT sender_id, count(DISTINCT receiver_id) AS k
@@ -212,9 +221,10 @@ def build_sender_features(con: duckdb.DuckDBPyConnection, p: PackParameters) -> 
                coalesce(r.escalation, 0) AS escalation,
                CASE WHEN r.n_risk_tx >= 5 AND r.median_risk_eur < 35 AND r.median_gap_risk < 20
                     THEN 1 ELSE 0 END AS prolific,
-               coalesce(r.regular_share_risk, 0) AS regular_share_risk
+               coalesce(r.regular_share_risk, 0) AS regular_share_risk,
+               coalesce(bn.top_k / r.n_risk_tx, 0) AS top_beneficiary_share
         FROM all_agg a LEFT JOIN risk_agg r USING (sender_id)
-        LEFT JOIN periods pe USING (sender_id)""",
+        LEFT JOIN periods pe USING (sender_id) LEFT JOIN beneficiaries bn USING (sender_id)""",
         {"days": p.short_period_days},
     )
 
@@ -242,7 +252,8 @@ def build_receiver_features(con: duckdb.DuckDBPyConnection, p: PackParameters) -
                avg(hotspot::INT) AS hotspot_share,
                any_value(m.modal_n) / count(*) AS modal_amount_share,
                any_value(pa.regular_payer_share) AS regular_payer_share,
-               median(amount_eur) AS median_in_eur
+               median(amount_eur) AS median_in_eur,
+               avg(invoice::INT) AS invoice_share_in
         FROM screen_tx t JOIN pairs pa USING (receiver_id) JOIN modal m USING (receiver_id)
         GROUP BY t.receiver_id, pa.payers, pa.unrelated_payers"""
     )

@@ -185,10 +185,15 @@ def _wants_json(request: Request) -> bool:
 
 
 async def _login_required(request: Request, _: Exception) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    login = f"/login?next={quote(target, safe='')}"
+    if request.headers.get("HX-Request") == "true":
+        # HTMX would swap the login page into the table: have it load the page instead.
+        return JSONResponse({"detail": "sign in first"}, status_code=401,
+                            headers={"HX-Redirect": login})
     if _wants_json(request) or request.method != "GET":
         return JSONResponse({"detail": "sign in first"}, status_code=401)
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    return RedirectResponse(login, status_code=303)
 
 
 async def _password_change(request: Request, _: Exception) -> Response:

@@ -1,4 +1,5 @@
-"""Browser helpers for the end-to-end tests: the app on a loopback port, Debian's Chromium.
+"""Browser helpers for the end-to-end tests: the app on a loopback port with a case
+database of its own and one signed-in user, Debian's Chromium.
 
 Also a script that takes the screenshots of ``docs/screenshots/`` from a screened store:
 
@@ -16,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -32,14 +34,43 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+E2E_USER = "analyst-e2e"
+
+
+def case_settings(folder: Path, **changes: Any) -> Any:
+    """Settings with a new case database in ``folder`` holding one analyst, ``E2E_USER``
+    (password ``tests.cases_support.WEB_PASSWORD``): never the developer's database."""
+    from filature.cases.db import CaseDatabase
+    from tests.cases_support import add_web_user, web_settings
+
+    url = f"sqlite:///{folder / 'cases.sqlite'}"
+    database = CaseDatabase.open(url)
+    add_web_user(database, E2E_USER, "analyst")
+    database.dispose()
+    return web_settings(folder, url, **changes)
+
+
+def sign_in(page: Any, base: str, username: str = E2E_USER) -> None:
+    """Sign in through the login form, as an analyst does every morning (on the form the
+    app sent the browser to, if it did: it then leads back to the page asked for)."""
+    from tests.cases_support import WEB_PASSWORD
+
+    if "/login" not in page.url:
+        page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", WEB_PASSWORD)
+    page.locator("form[action='/login'] button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
 @contextmanager
-def running_app(db: Path) -> Iterator[str]:
+def running_app(db: Path, settings: Any) -> Iterator[str]:
     """Serve the web app for ``db`` in a thread; yields its base URL, stops it afterwards."""
     from filature.web import create_app
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(db, settings), host="127.0.0.1",
+                                           port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
@@ -48,7 +79,7 @@ def running_app(db: Path) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the web app did not start")
         time.sleep(0.05)
-    httpx.get(base + "/", timeout=30)
+    httpx.get(base + "/login", timeout=30)
     try:
         yield base
     finally:
@@ -72,9 +103,11 @@ def take_screenshots(db: Path, out: Path, width: int = 1280, height: int = 800) 
 
     out.mkdir(parents=True, exist_ok=True)
     shots: list[Path] = []
-    with running_app(db) as base, sync_playwright() as p:
+    cases = Path(tempfile.mkdtemp())
+    with running_app(db, case_settings(cases)) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": width, "height": height}, locale="fr-FR")
+        sign_in(page, base)
         page.goto(base + "/targets")
         target = page.locator("table.queue tbody a").first.get_attribute("href")
         search = page.locator("table.queue tbody a").first.inner_text().split()[-1]  # surname
@@ -111,6 +144,7 @@ def take_screenshots(db: Path, out: Path, width: int = 1280, height: int = 800) 
             page.screenshot(path=str(path))
             shots.append(path)
         browser.close()
+    shutil.rmtree(cases)
     return shots
 
 

@@ -1,5 +1,6 @@
-"""End to end in headless Chromium: open the queue, open a target, see its network, switch
-language; the pages ask nothing of the network but this machine and fit a 200% zoom."""
+"""End to end in headless Chromium: sign in, open the queue, open a target, see its
+network, switch language; the pages ask nothing of the network but this machine and fit a
+200% zoom."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, running_app
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, case_settings, running_app, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +36,8 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="module")
-def browser_page(store: Path) -> Iterator[tuple[object, str, list[str]]]:
+def browser_page(store: Path, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[tuple[object, str, list[str]]]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
     if not (VENDOR / "htmx.min.js").exists():
@@ -43,12 +45,18 @@ def browser_page(store: Path) -> Iterator[tuple[object, str, list[str]]]:
     from playwright.sync_api import sync_playwright
 
     requested: list[str] = []
-    with running_app(store) as base, sync_playwright() as p:
+    # Secure cookies, as served by default: Chromium keeps them on http://127.0.0.1.
+    settings = case_settings(tmp_path_factory.mktemp("e2e-cases"), secure_cookies=True)
+    with running_app(store, settings) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.on("request", lambda r: requested.append(r.url))
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "/targets")
+        assert "/login" in page.url  # nothing to read before signing in
+        sign_in(page, base)
+        assert page.url == base + "/targets"  # back to the page asked for
         yield page, base, requested
         browser.close()
         assert not errors, errors
@@ -102,7 +110,8 @@ def test_pages_fit_at_200_percent_zoom(browser_page: tuple) -> None:
     try:
         page.goto(base + "/targets")
         href = page.locator("table.queue tbody a").first.get_attribute("href")
-        for url in ("/", "/targets", str(href), "/search?q=a", "/import"):
+        for url in ("/", "/targets", str(href), "/search?q=a", "/import", "/cases",
+                    "/workload"):
             page.goto(base + url)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 640, (url, width)

@@ -1,7 +1,8 @@
 """The case pages, role by role and route by route: allowed, or 403 and logged; CSRF checked.
 
-A small FastAPI app is built from the case routers (the lead wires them into the real app
-factory); it runs once on SQLite and once on PostgreSQL.
+A small FastAPI app is built from the case routers, set to English (``create_app`` wires
+them into the real app: tests/unit/test_web_access.py); it runs once on SQLite and once on
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ def unit(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
          ) -> Iterator[Unit]:
     with case_database(request.param, request) as db, cheap_hashing():
         app = FastAPI()
+        app.state.language = "en"   # a unit that set FILATURE_LANGUAGE=en
         configure_cases(app, CasesWeb(database=db, secret_key="test-secret",
                                       evidence_dir=tmp_path_factory.mktemp("evidence"),
                                       snapshots=fake_store))
@@ -290,7 +292,7 @@ def test_workload_page_compares_open_cases_with_capacity(unit: Unit) -> None:
     page = unit.clients["supervisor"].get("/workload").text
     assert "The unit&#39;s workload" in page and "Investigator" in page
     own = unit.clients["investigator"].get("/workload").text
-    assert "Your workload" in own and "Supervisor" not in own.split("<main>")[1]
+    assert "Your workload" in own and "Supervisor" not in own.split('<main id="main">')[1]
 
 
 def test_login_failures_are_refused_and_logged(unit: Unit) -> None:

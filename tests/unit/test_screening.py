@@ -81,7 +81,7 @@ def test_the_run_records_what_reproduces_it(screened):
     con, report = screened
     row = con.execute("SELECT status, capacity, pack_id, pack_version, pack_sha256, parameters "
                       "FROM screening_runs WHERE run_id = ?", [report.run_id]).fetchall()[0]
-    assert row[:4] == ("done", 5, "lscsa-payments", "1.1.0")
+    assert row[:4] == ("done", 5, "lscsa-payments", "1.3.0")
     assert len(row[4]) == 64
     assert json.loads(row[5])["resolution"]["method"] == "exact"
 
@@ -125,3 +125,38 @@ def test_a_shared_given_name_is_not_a_family_tie():
     run_screening(con, capacity=3)
     ties = con.execute("SELECT sender_name_norm, receiver_name_norm FROM name_ties").fetchall()
     assert ties == [("maria santos", "jose santos")]
+
+
+def _hits(con, run_id, side, indicator):
+    return dict(con.execute(
+        "SELECT party_id, points FROM indicator_hits WHERE run_id = ? AND side = ? "
+        "AND indicator_id = ?", [run_id, side, indicator]).fetchall())
+
+
+def test_one_beneficiary_under_name_variants_is_a_relationship_not_several_facilitators():
+    w = World()
+    for k, spelling in enumerate(["rosa villa", "ROSA VILLA", "villa rosa"] * 3):
+        w.send("paul leroy", spelling, 40 + 10 * k, day=9 * k, hour=23, city=f"Iloilo {k % 3}")
+    w.send("jean dupuis", "rosa villa", 30, day=2, hour=23)  # a one-off payer is untouched
+    con = w.store()
+    resolve_exact(con)
+    report = run_screening(con, capacity=2)
+    c04 = _hits(con, report.run_id, "sender", "C04")
+    senders = dict(con.execute(
+        "SELECT lower(t.sender_name), p.sender_id FROM transfers t "
+        "JOIN transfer_parties p USING (provider, transfer_id)").fetchall())
+    assert c04[senders["paul leroy"]] == pytest.approx(-2.5)
+    assert senders["jean dupuis"] not in c04
+
+
+def test_a_receiver_paid_for_invoiced_work_carries_the_counter_indicator():
+    w = World()
+    for b in range(3):
+        for k in range(4):
+            w.send(f"client{b} sarl", "ana reyes", 150, day=14 * k + b, hour=10,
+                   message=f"INV-{b}{k} VA services")
+    con = w.store()
+    resolve_exact(con)
+    report = run_screening(con, capacity=2)
+    (points,) = _hits(con, report.run_id, "receiver", "K03").values()
+    assert points == pytest.approx(-3.0)

@@ -17,6 +17,9 @@ DYNAMIC = {
     "search.on_": ["name", "phone", "email", "id_number", "transfer"],
     "search.side_": ["sender", "receiver"],
     "error.status_": ["400", "404", "500"],
+    "case.status_": ["new", "triage", "investigation", "sent_to_prosecutor", "closed"],
+    "case.outcome_": ["charged", "no_further_action", "cleared"],
+    "case.origin_": ["target", "facilitator", "referral"],
 }
 
 
@@ -29,6 +32,16 @@ def _keys_used() -> set[str]:
             used |= {prefix + value for value in DYNAMIC[prefix]}
     used |= {key for key in catalogue("fr") if key.startswith("nav.")}
     return used
+
+
+def test_case_statuses_outcomes_and_origins_all_have_labels() -> None:
+    """The template builds these keys from the case's values: each value needs its label."""
+    from filature.cases.services import OUTCOMES, STATUSES
+    from filature.cases.snapshots import ORIGINS
+
+    assert DYNAMIC["case.status_"] == list(STATUSES)
+    assert DYNAMIC["case.outcome_"] == list(OUTCOMES)
+    assert DYNAMIC["case.origin_"] == list(ORIGINS)
 
 
 def test_both_languages_have_the_same_labels() -> None:
