@@ -18,28 +18,15 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from filature.resolve.evaluate import buyers_listed_twice, evaluate
-from filature.store import open_store
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import TRANSFERS_PER_SENDER, run_cli  # noqa: E402
 
-TRANSFERS_PER_SENDER = 8.3  # what the synthetic world gives on average (see synth/)
-CLI = [str(Path(sys.executable).with_name("filature"))]
-
-
-def run_cli(args: list[str]) -> tuple[float, float]:
-    """Run one CLI command; (wall seconds, peak RSS in MB) of that process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(CLI + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{proc.stderr.read().decode()}")  # type: ignore[union-attr]
-    return elapsed, usage.ru_maxrss / 1024
+from filature.resolve.evaluate import buyers_listed_twice, evaluate  # noqa: E402
+from filature.store import open_store  # noqa: E402
 
 
 def prepare(workdir: Path, transfers: int, seed: int, reuse: bool) -> tuple[Path, Path, int]:

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import asdict
@@ -26,25 +23,12 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import TRANSFERS_PER_SENDER, machine, run_cli  # noqa: E402
 from quality import evaluate_ranking, load_truth  # noqa: E402
 
 from filature.indicators import load_pack  # noqa: E402
 from filature.scoring.baseline import rank_by_rules  # noqa: E402
 from filature.store import open_store  # noqa: E402
-
-TRANSFERS_PER_SENDER = 8.4  # what the synthetic world gives on average (see synth/)
-CLI = [str(Path(sys.executable).with_name("filature"))]
-
-
-def run_stage(args: list[str]) -> tuple[float, float]:
-    """Run one CLI command; (wall seconds, peak RSS in MB) of that process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(CLI + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"stage {' '.join(args)} failed:\n{proc.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024
 
 
 def plain_duckdb_load(csv: Path, workdir: Path) -> float:
@@ -56,15 +40,6 @@ def plain_duckdb_load(csv: Path, workdir: Path) -> float:
     con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [str(csv)])
     con.close()
     return time.perf_counter() - started
-
-
-def machine() -> dict[str, str | int]:
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"cpu": cpu, "cores": os.cpu_count() or 0, "memory_gb": round(mem),
-            "python": platform.python_version(), "duckdb": duckdb.__version__}
 
 
 def main() -> None:
@@ -83,7 +58,7 @@ def main() -> None:
     senders = round(args.transfers / TRANSFERS_PER_SENDER)
     stages: dict[str, dict[str, float]] = {}
 
-    t, rss = run_stage(["synth", str(world), "--senders", str(senders), "--buyers",
+    t, rss = run_cli(["synth", str(world), "--senders", str(senders), "--buyers",
                         str(args.buyers), "--seed", str(args.seed)])
     stages["synth (not counted)"] = {"seconds": t, "peak_rss_mb": rss}
     plain = plain_duckdb_load(world / "transfers.csv", work)
@@ -99,7 +74,7 @@ def main() -> None:
                                  str(work / "facilitators.csv")]),
     ]
     for name, cli_args in pipeline:
-        t, rss = run_stage(cli_args)
+        t, rss = run_cli(cli_args)
         stages[name] = {"seconds": t, "peak_rss_mb": rss}
     total = sum(v["seconds"] for k, v in stages.items() if not k.startswith("synth"))
     peak = max(v["peak_rss_mb"] for k, v in stages.items() if not k.startswith("synth"))

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 
 from filature.errors import InputError
+from filature.exports.tables import write_table
 from filature.scoring.run import latest_run_id
 
 ListName = Literal["targets", "facilitators"]
@@ -32,28 +29,8 @@ def read_list(con: duckdb.DuckDBPyConnection, name: ListName, run_id: str | None
     return columns, cursor.fetchall()
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
 def write_list(con: duckdb.DuckDBPyConnection, name: ListName, fmt: str,
                out: Path | None, run_id: str | None = None) -> int:
     """Write the list as ``csv`` or ``json`` to ``out`` (stdout when None or '-'); rows written."""
     columns, rows = read_list(con, name, run_id)
-    stream = sys.stdout if out is None or str(out) == "-" else open(out, "w", newline="",
-                                                                   encoding="utf-8")
-    try:
-        if fmt == "csv":
-            writer = csv.writer(stream)
-            writer.writerow(columns)
-            writer.writerows([[_plain(v) for v in row] for row in rows])
-        elif fmt == "json":
-            json.dump([{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in rows],
-                      stream, ensure_ascii=False, indent=1)
-            stream.write("\n")
-        else:
-            raise InputError(f"unknown format '{fmt}': choose csv or json")
-    finally:
-        if stream is not sys.stdout:
-            stream.close()
-    return len(rows)
+    return write_table(columns, [dict(zip(columns, row, strict=True)) for row in rows], fmt, out)

@@ -18,7 +18,7 @@ import csv
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import duckdb
 import igraph as ig
 
 from filature.errors import InputError, NotFound
+from filature.exports.tables import plain
 from filature.referrals.normalise import email_norm, phone_e164
 from filature.store.query import first_row
 
@@ -318,10 +319,6 @@ def _ranked_nodes(con: duckdb.DuckDBPyConnection, run_id: str | None) -> list[di
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime | date) else value
-
-
 # ``score`` is the latest run's sender score (points) for a sender and the facilitator
 # score (0..1) for a receiver; ``rank`` is within the side. Money columns count only the
 # transfers inside the followed network.
@@ -335,12 +332,12 @@ def write_follow(result: FollowResult, fmt: str, out: Path) -> None:
         with open(out, "w", newline="", encoding="utf-8") as stream:
             writer = csv.writer(stream)
             writer.writerow(NODE_COLUMNS)
-            writer.writerows([[_plain(n[c]) for c in NODE_COLUMNS] for n in result.nodes])
+            writer.writerows([[plain(n[c]) for c in NODE_COLUMNS] for n in result.nodes])
     elif fmt == "json":
         document = {"seed": result.seed, "hops": result.hops, "run_id": result.run_id,
-                    "filters": {k: _plain(v) for k, v in asdict(result.filters).items()},
-                    "nodes": [{k: _plain(v) for k, v in n.items()} for n in result.nodes],
-                    "edges": [{k: _plain(v) for k, v in e.items()} for e in result.edges]}
+                    "filters": {k: plain(v) for k, v in asdict(result.filters).items()},
+                    "nodes": [{k: plain(v) for k, v in n.items()} for n in result.nodes],
+                    "edges": [{k: plain(v) for k, v in e.items()} for e in result.edges]}
         out.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n",
                        encoding="utf-8")
     elif fmt == "graphml":
@@ -368,4 +365,4 @@ def _graphml_value(value: Any) -> Any:
     """GraphML attributes are typed per column: no None, dates as text."""
     if value is None:
         return ""
-    return _plain(value)
+    return plain(value)

@@ -9,16 +9,13 @@ payments that tie him to the subject), plus the subject, the hit and the path to
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from filature.errors import InputError, NotFound
+from filature.errors import NotFound
+from filature.exports.tables import write_table
 from filature.network.follow import FollowResult, follow_money
 
 # Hits below this confidence (a name alone, not identical) are listed but not followed:
@@ -140,30 +137,11 @@ def referral_report(con: duckdb.DuckDBPyConnection,
     return report
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
 def write_referral_report(con: duckdb.DuckDBPyConnection, referral_id: str, fmt: str,
                           out: Path | None) -> int:
     """The report as ``csv`` or ``json`` (with the hits) to ``out`` or stdout; rows written."""
-    rows = referral_report(con, referral_id)
-    stream = sys.stdout if out is None or str(out) == "-" else open(
-        out, "w", newline="", encoding="utf-8")
-    try:
-        if fmt == "csv":
-            writer = csv.writer(stream)
-            writer.writerow(REPORT_COLUMNS)
-            writer.writerows([[_plain(r[c]) for c in REPORT_COLUMNS] for r in rows])
-        elif fmt == "json":
-            json.dump({"referral_id": referral_id, "hits": referral_hits(con, referral_id),
-                       "related_senders": [{c: _plain(r[c]) for c in REPORT_COLUMNS}
-                                           for r in rows]},
-                      stream, ensure_ascii=False, indent=1)
-            stream.write("\n")
-        else:
-            raise InputError(f"unknown format '{fmt}': choose csv or json", column="format")
-    finally:
-        if stream is not sys.stdout:
-            stream.close()
-    return len(rows)
+    return write_table(
+        REPORT_COLUMNS, referral_report(con, referral_id), fmt, out, format_column="format",
+        document=lambda table: {"referral_id": referral_id,
+                                "hits": referral_hits(con, referral_id),
+                                "related_senders": table})

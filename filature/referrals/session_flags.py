@@ -9,15 +9,13 @@ payment and does not flag it. One row per flagged payment, with the first such s
 
 from __future__ import annotations
 
-import csv
-import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from filature.errors import InputError
+from filature.exports.tables import write_table
 from filature.referrals.sessions import link_session_accounts
 
 FLAG_COLUMNS = ("provider", "transfer_id", "sender_id", "receiver_id", "sent_at", "amount_eur",
@@ -103,27 +101,6 @@ def flagged_payments_by_sender(con: duckdb.DuckDBPyConnection,
         [window_hours]).fetchall())
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
 def write_session_flags(rows: list[dict[str, Any]], fmt: str, out: Path | None) -> None:
     """``csv`` or ``json``, one row per flagged payment, to ``out`` (stdout when None)."""
-    import sys
-
-    stream = sys.stdout if out is None or str(out) == "-" else open(
-        out, "w", newline="", encoding="utf-8")
-    try:
-        if fmt == "csv":
-            writer = csv.writer(stream)
-            writer.writerow(FLAG_COLUMNS)
-            writer.writerows([[_plain(r[c]) for c in FLAG_COLUMNS] for r in rows])
-        elif fmt == "json":
-            json.dump([{c: _plain(r[c]) for c in FLAG_COLUMNS} for r in rows], stream,
-                      ensure_ascii=False, indent=1)
-            stream.write("\n")
-        else:
-            raise InputError(f"unknown format '{fmt}': choose csv or json", column="format")
-    finally:
-        if stream is not sys.stdout:
-            stream.close()
+    write_table(FLAG_COLUMNS, rows, fmt, out, format_column="format")

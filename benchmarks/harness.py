@@ -1,0 +1,40 @@
+"""What the benchmarks share: running the CLI one process per stage, and the machine's facts."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+TRANSFERS_PER_SENDER = 8.4  # what the synthetic world gives on average (see synth/)
+CLI = [str(Path(sys.executable).with_name("filature"))]
+
+
+def run_cli(args: list[str]) -> tuple[float, float]:
+    """Run one CLI command; (wall seconds, peak RSS in MB) of that process.
+
+    Each stage runs in its own process because a child starts with its parent's peak memory:
+    measured in one process, the stages' peaks would hide each other."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(CLI + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    if status != 0:
+        assert proc.stderr is not None
+        raise SystemExit(f"stage {' '.join(args)} failed:\n{proc.stderr.read().decode()}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def machine() -> dict[str, str | int]:
+    """The processor, cores, memory and versions a figure was measured with."""
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count() or 0, "memory_gb": round(mem),
+            "python": platform.python_version(), "duckdb": duckdb.__version__}
