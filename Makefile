@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python benchmarks/screening.py --transfers 500000 --buyers 300 --workdir benchmarks/out/screening-500k
 	$(BIN)/python benchmarks/screening.py --transfers 1000000 --buyers 600
 	$(BIN)/python benchmarks/resolution.py --transfers 500000 --screen
+	$(BIN)/python benchmarks/web_load.py --transfers 1000000 --reuse
 
 lint: install
 	$(BIN)/ruff check filature tests benchmarks

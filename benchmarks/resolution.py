@@ -1,7 +1,7 @@
 """Benchmark of entity resolution: time, peak memory and accuracy against the synthetic truth.
 
     .venv/bin/python benchmarks/resolution.py --transfers 500000 --screen
-    .venv/bin/python benchmarks/resolution.py --transfers 1000000 --no-baseline
+    .venv/bin/python benchmarks/resolution.py --transfers 1000000 --no-baseline --again
 
 Generates a synthetic world and ingests it (not timed; --reuse keeps them), then runs
 `filature resolve` as a user would, in its own process so that its wall time and peak
@@ -32,7 +32,8 @@ from filature.store import open_store  # noqa: E402
 def prepare(workdir: Path, transfers: int, seed: int, reuse: bool) -> tuple[Path, Path, int]:
     """A world of about ``transfers`` transfers, ingested into a store by the CLI (each step
     in its own process: a child starts with its parent's peak memory, so the parent stays
-    small). With ``reuse``, an existing store is kept and only its resolution is forgotten."""
+    small). With ``reuse``, an existing store is kept and only its resolution is forgotten,
+    fitted models included, so that the timed run fits them as a first run does."""
     world, db = workdir / "world", workdir / "filature.duckdb"
     if not (reuse and db.exists()):
         shutil.rmtree(workdir, ignore_errors=True)
@@ -43,7 +44,8 @@ def prepare(workdir: Path, transfers: int, seed: int, reuse: bool) -> tuple[Path
         run_cli(["--db", str(db), "ingest", str(world / "operator_export.csv"),
                  "--mapping", str(world / "operator_export.toml")])
     con = open_store(db)
-    for table in ("entity_records", "receiver_households", "transfer_parties"):
+    for table in ("entity_records", "entity_aliases", "receiver_households", "transfer_parties",
+                  "resolution_runs"):
         con.execute(f"DELETE FROM {table}")  # noqa: S608  (constant table names)
     n = int(con.execute("SELECT count(*) FROM transfers").fetchall()[0][0])
     con.close()
@@ -71,6 +73,17 @@ def screened_twice(db: Path, truth: Path) -> dict[str, int]:
         con.close()
 
 
+def steps(db: Path) -> dict[str, float]:
+    """Seconds per step of the latest Splink run, as the run recorded them."""
+    con = open_store(db)
+    try:
+        rows = con.execute("SELECT parameters->'$.timings' FROM resolution_runs "
+                           "WHERE method = 'splink' ORDER BY started_at DESC LIMIT 1").fetchall()
+    finally:
+        con.close()
+    return json.loads(rows[0][0]) if rows and rows[0][0] else {}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transfers", type=int, default=500_000)
@@ -82,6 +95,9 @@ def main() -> None:
                         help="also screen and count buyers listed twice in the top 300")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the world and store of a previous run of this size")
+    parser.add_argument("--again", action="store_true",
+                        help="resolve a second time, as after a new load: the fitted models "
+                        "are reused")
     args = parser.parse_args()
     workdir = args.workdir or Path(f"benchmarks/out/resolution-{args.transfers}")
     world, db, n = prepare(workdir, args.transfers, args.seed, args.reuse)
@@ -95,6 +111,12 @@ def main() -> None:
         wall, rss = run_cli(cmd)
         runs[method] = {"wall_s": round(wall, 1), "peak_rss_mb": round(rss),
                         "scores": scored(db, truth)}
+        if method == "splink":
+            runs[method]["steps_s"] = steps(db)
+        if args.again and method == "splink":
+            wall, rss = run_cli(cmd)
+            runs["splink, model reused"] = {"wall_s": round(wall, 1), "peak_rss_mb": round(rss),
+                                            "scores": scored(db, truth), "steps_s": steps(db)}
         if args.screen:
             runs[method]["buyers_listed_twice_top300"] = screened_twice(db, truth)
     record = {"transfers": n, "seed": args.seed, "threshold": args.threshold,
@@ -112,6 +134,9 @@ def main() -> None:
             print(f"| {method} | {run['wall_s']} | {run['peak_rss_mb']} | {side} | "
                   f"{s['entities']:,} / {s['persons']:,} | {s['pairwise_precision']:.4f} | "
                   f"{s['pairwise_recall']:.4f} | {s['bcubed_f1']:.4f} |")
+        if run.get("steps_s"):
+            print(f"\n{method}, seconds per step: " + ", ".join(
+                f"{stage} {sec}" for stage, sec in run["steps_s"].items()))
         if "buyers_listed_twice_top300" in run:
             print(f"\n{method}: buyers listed twice in the top 300 targets: "
                   f"{len(run['buyers_listed_twice_top300'])}")

@@ -1,13 +1,25 @@
-"""Load benchmark of the web app: p50/p95 latency of the queue and target pages.
+"""Load benchmark of the web app: p50/p95 latency of the queue and target pages, signed in.
 
-    .venv/bin/python benchmarks/web_load.py --db benchmarks/out/screening/f.duckdb \
-        --users 20 --requests 50
+    .venv/bin/python benchmarks/web_load.py --transfers 1000000 --reuse
+    .venv/bin/python benchmarks/web_load.py --transfers 50000 --users 5 --requests 10
 
-Starts `filature serve` on a loopback port against an existing store (for instance the one
-`benchmarks/screening.py --transfers 1000000` leaves behind), then runs ``--users``
-concurrent simulated users, each making ``--requests`` requests alternating between a queue
-page (random page, filter or sort) and a target page (random target of the latest run).
-Traffic goes to 127.0.0.1 only; the run is bounded in requests and time.
+Builds a store from a synthetic world as a user would (`filature synth`, `ingest` of both
+files, `screen`: one CLI process per stage, in ``--workdir``; ``--reuse`` keeps a store
+already screened there), then starts `filature serve` on a loopback port with a throw-away
+case database (``FILATURE_CASES_URL=sqlite:///...``), creates an analyst with
+`filature users add`, signs in once to replace the temporary password, and runs ``--users``
+simulated users. All sign in together like browsers (GET /login, the form's CSRF token,
+POST /login: a session cookie each); then each makes ``--requests`` requests, with no pause
+between them, alternating between a queue page (random page, country, score band, status,
+indicator or sort) and the page of a random target taken across the whole ranked list.
+Every answer must be the page itself (200, no redirect to the login). Traffic goes to
+127.0.0.1 only; the run is bounded in requests and time. Writes ``web-load.json`` in the
+workdir and prints a Markdown table.
+
+The load comes from httpx with asyncio (one client, hence one cookie jar, per simulated
+user) rather than a load tool such as Locust: httpx is already a development dependency,
+twenty users need no distributed workers, and in-process timing gives the exact
+percentiles wanted without Locust's web UI and gevent.
 """
 
 from __future__ import annotations
@@ -17,16 +29,201 @@ import asyncio
 import json
 import os
 import random
+import re
+import secrets
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import httpx
 
-CLI = str(Path(sys.executable).with_name("filature"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import CLI, TRANSFERS_PER_SENDER, machine, run_cli  # noqa: E402
+
+USERNAME = "bench"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+LATEST_RUN = ("(SELECT run_id FROM screening_runs WHERE status = 'done' "
+              "ORDER BY started_at DESC LIMIT 1)")
+
+
+def screened(db: Path) -> bool:
+    """True when the store exists and holds a finished screening run."""
+    if not db.exists():
+        return False
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return bool(con.execute("SELECT count(*) FROM screening_runs WHERE status = 'done'")
+                    .fetchall()[0][0])
+    finally:
+        con.close()
+
+
+def build(workdir: Path, transfers: int, buyers: int, seed: int,
+          reuse: bool) -> dict[str, dict[str, float]]:
+    """The screened store of a synthetic world of about ``transfers`` transfers, built by the
+    CLI one stage per process; with ``reuse``, a store already screened is kept as it is."""
+    world, db = workdir / "world", workdir / "filature.duckdb"
+    if reuse and screened(db):
+        return {}
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    stages = {
+        "synth": ["synth", str(world), "--senders", str(round(transfers / TRANSFERS_PER_SENDER)),
+                  "--buyers", str(buyers), "--seed", str(seed)],
+        "ingest transfers": ["--db", str(db), "ingest", str(world / "transfers.csv")],
+        "ingest operator export": ["--db", str(db), "ingest",
+                                   str(world / "operator_export.csv"), "--mapping",
+                                   str(world / "operator_export.toml")],
+        "screen": ["--db", str(db), "screen"],
+    }
+    timings = {}
+    for name, args in stages.items():
+        seconds, rss = run_cli(args)
+        timings[name] = {"seconds": round(seconds, 1), "peak_rss_mb": round(rss)}
+        print(f"{name}: {seconds:.1f} s", file=sys.stderr)
+    return timings
+
+
+def sample(db: Path) -> dict[str, Any]:
+    """What the simulated users pick from: every ranked sender, countries, transfer count.
+
+    Read before the server opens the store (it then holds DuckDB's lock)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        senders = [r[0] for r in con.execute(
+            f"SELECT sender_id FROM sender_scores WHERE run_id = {LATEST_RUN} "  # noqa: S608
+            "ORDER BY rank").fetchall()]
+        countries = [r[0] for r in con.execute(
+            "SELECT sender_country FROM transfers WHERE sender_country IS NOT NULL "
+            "GROUP BY ALL ORDER BY count(*) DESC LIMIT 12").fetchall()]
+        n = int(con.execute("SELECT count(*) FROM transfers").fetchall()[0][0])
+    finally:
+        con.close()
+    return {"senders": senders, "countries": countries, "transfers": n}
+
+
+def add_user(env: dict[str, str]) -> str:
+    """Create the analyst with `filature users add`; its temporary password."""
+    out = subprocess.run(CLI + ["users", "add", USERNAME, "--role", "analyst"], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    found = re.search(r"temporary password: (\S+)", out)
+    if not found:
+        raise SystemExit(f"`filature users add` printed no password:\n{out}")
+    return found.group(1)
+
+
+async def form_token(client: httpx.AsyncClient, path: str) -> str:
+    page = await client.get(path)
+    page.raise_for_status()
+    found = CSRF.search(page.text)
+    if not found:
+        raise SystemExit(f"no CSRF token in the form of {path}")
+    return found.group(1)
+
+
+async def sign_in(client: httpx.AsyncClient, password: str) -> httpx.Response:
+    """The browser's sign-in: the form (and its login cookie), then the POST."""
+    token = await form_token(client, "/login")
+    answer = await client.post("/login", data={"csrf_token": token, "username": USERNAME,
+                                               "password": password, "next": "/targets"})
+    if answer.status_code != 303:
+        raise SystemExit(f"sign-in refused ({answer.status_code})")
+    return answer
+
+
+async def first_sign_in(base: str, temporary: str) -> tuple[str, list[str]]:
+    """Sign in with the temporary password and choose a new one, as the app requires; the
+    new password and the indicators the queue's filter offers."""
+    new = secrets.token_urlsafe(16)
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        answer = await sign_in(client, temporary)
+        if answer.headers["location"] != "/account/password":
+            raise SystemExit("the app did not ask to change the temporary password")
+        token = await form_token(client, "/account/password")
+        changed = await client.post("/account/password", data={
+            "csrf_token": token, "current": temporary, "new": new, "confirm": new})
+        changed.raise_for_status()
+        queue = (await client.get("/targets")).text
+    select = queue[queue.index('name="indicator"'):]
+    indicators = re.findall(r'<option value="([^"]+)"', select[:select.index("</select>")])
+    if not indicators:
+        raise SystemExit("the queue page offers no indicator to filter on")
+    return new, indicators
+
+
+def queue_params(rng: random.Random, countries: list[str],
+                 indicators: list[str]) -> dict[str, str]:
+    """One of the ways a reader narrows or orders the queue."""
+    choice = rng.randrange(7)
+    if choice == 0:
+        return {"page": str(rng.randint(1, 200))}
+    if choice == 1:
+        return {"country": rng.choice(countries), "page": str(rng.randint(1, 5))}
+    if choice == 2:
+        return {"sort": rng.choice(["score", "name", "country", "transfers", "total_eur",
+                                    "receivers", "last_seen"]),
+                "order": rng.choice(["asc", "desc"]), "page": str(rng.randint(1, 20))}
+    if choice == 3:
+        low = rng.choice([0, 1, 2, 3, 5])
+        return {"min_score": str(low), "max_score": str(low + rng.choice([1, 2, 5]))}
+    if choice == 4:
+        return {"status": rng.choice(["target", "below"]), "page": str(rng.randint(1, 3))}
+    if choice == 5:
+        return {"indicator": rng.choice(indicators)}
+    return {}
+
+
+async def signed_in(base: str, password: str,
+                    timings: dict[str, list[float]]) -> httpx.AsyncClient:
+    """One investigator's browser, signed in (its own cookie jar and connection)."""
+    limits = httpx.Limits(max_connections=1)  # a browser tab waits for its page
+    client = httpx.AsyncClient(base_url=base, timeout=60, limits=limits)
+    started = time.perf_counter()
+    await sign_in(client, password)
+    timings["sign-in"].append((time.perf_counter() - started) * 1000)
+    return client
+
+
+async def reader(client: httpx.AsyncClient, world: dict[str, Any], n: int,
+                 timings: dict[str, list[float]], rng: random.Random) -> None:
+    """Reads queue and target pages in turn, each as soon as the previous one came."""
+    for i in range(n):
+        if i % 2 == 0:
+            kind, url = "queue", "/targets"
+            params = queue_params(rng, world["countries"], world["indicators"])
+        else:
+            kind, url, params = "target", f"/targets/{rng.choice(world['senders'])}", {}
+        started = time.perf_counter()
+        answer = await client.get(url, params=params)
+        timings[kind].append((time.perf_counter() - started) * 1000)
+        if answer.status_code != 200:
+            raise SystemExit(f"{url} {params} answered {answer.status_code}")
+
+
+async def load(base: str, password: str, world: dict[str, Any], users: int, requests: int,
+               seed: int, pid: int) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Sign every user in (together, as a team starting its day), then have them all read
+    pages at once; the timings, and the server's wall and CPU seconds of the reading."""
+    timings: dict[str, list[float]] = {"sign-in": [], "queue": [], "target": []}
+    rng = random.Random(seed)
+    clients = await asyncio.gather(*[signed_in(base, password, timings)
+                                     for _ in range(users)])
+    cpu_before, started = cpu_seconds(pid), time.perf_counter()
+    try:
+        await asyncio.wait_for(asyncio.gather(*[
+            reader(client, world, requests, timings, random.Random(rng.random()))
+            for client in clients]), timeout=900)
+    finally:
+        for client in clients:
+            await client.aclose()
+    return timings, {"seconds": time.perf_counter() - started,
+                     "cpu": cpu_seconds(pid) - cpu_before}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -35,95 +232,91 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def target_ids(db: Path) -> list[str]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return [r[0] for r in con.execute(
-            "SELECT sender_id FROM sender_scores WHERE run_id = (SELECT run_id FROM "
-            "screening_runs WHERE status = 'done' ORDER BY started_at DESC LIMIT 1) "
-            "ORDER BY rank LIMIT 2000").fetchall()]
-    finally:
-        con.close()
+def wait_for(base: str, server: subprocess.Popen[bytes], seconds: float) -> float:
+    """Wait until the app answers (it prepares the latest run's page tables first)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        if server.poll() is not None:
+            raise SystemExit(f"`filature serve` stopped (exit {server.returncode})")
+        try:
+            httpx.get(f"{base}/login", timeout=30)
+            return time.perf_counter() - started
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise SystemExit(f"the web app did not answer within {seconds:.0f} s")
 
 
-async def user(client: httpx.AsyncClient, ids: list[str], n: int, queue_path: str,
-               target_path: str, timings: dict[str, list[float]], rng: random.Random) -> None:
-    for i in range(n):
-        if i % 2 == 0:
-            kind = "queue"
-            params = rng.choice([{"page": str(rng.randint(1, 50))}, {"country": "FR"},
-                                 {"sort": "total_eur"}, {"min_score": "5"}])
-            url = queue_path
-        else:
-            kind, params = "target", {}
-            url = target_path.format(id=rng.choice(ids))
-        started = time.perf_counter()
-        response = await client.get(url, params=params)
-        timings[kind].append((time.perf_counter() - started) * 1000)
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}")
-
-
-async def run(args: argparse.Namespace, ids: list[str]) -> dict[str, dict[str, float]]:
-    timings: dict[str, list[float]] = {"queue": [], "target": []}
-    rng = random.Random(args.seed)
-    limits = httpx.Limits(max_connections=args.users)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{args.port}", timeout=30,
-                                 limits=limits) as client:
-        await client.get(args.queue_path)  # warm-up
-        await asyncio.wait_for(asyncio.gather(*[
-            user(client, ids, args.requests, args.queue_path, args.target_path, timings,
-                 random.Random(rng.random())) for _ in range(args.users)]), timeout=600)
-    return {kind: {"requests": len(v), "p50_ms": statistics.median(v),
-                   "p95_ms": statistics.quantiles(v, n=20)[18], "max_ms": max(v)}
-            for kind, v in timings.items()}
+def summary(values: list[float]) -> dict[str, float]:
+    return {"requests": len(values), "p50_ms": round(statistics.median(values), 1),
+            "p95_ms": round(statistics.quantiles(values, n=20, method="inclusive")[18], 1),
+            "max_ms": round(max(values), 1)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--transfers", type=int, default=1_000_000)
+    parser.add_argument("--buyers", type=int, default=600)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the screened store of a previous run in the workdir")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--requests", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--queue-path", default="/targets")
-    parser.add_argument("--target-path", default="/targets/{id}")
+    parser.add_argument("--requests", type=int, default=50, help="per user")
     args = parser.parse_args()
-    ids = target_ids(args.db)  # before the server opens the store: it then holds the lock
-    server = subprocess.Popen([CLI, "--db", str(args.db), "serve", "--port", str(args.port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workdir = args.workdir or Path(f"benchmarks/out/web-{args.transfers}")
+    stages = build(workdir, args.transfers, args.buyers, args.seed, args.reuse)
+    db = workdir / "filature.duckdb"
+    world = sample(db)
+
+    scratch = Path(tempfile.mkdtemp(prefix="filature-web-load-"))
+    env = {**os.environ, "FILATURE_CASES_URL": f"sqlite:///{scratch / 'cases.sqlite'}",
+           "FILATURE_EVIDENCE_DIR": str(scratch / "evidence"),
+           "FILATURE_SECURE_COOKIES": "false", "FILATURE_SECRET_KEY": secrets.token_hex(32)}
+    base = f"http://127.0.0.1:{args.port}"
+    server = None
     try:
-        # The app prepares the latest run's page tables before it listens (a few seconds
-        # for a million transfers): wait for it, up to two minutes.
-        for _ in range(600):
-            try:
-                httpx.get(f"http://127.0.0.1:{args.port}/", timeout=30)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise SystemExit("the web app did not answer within two minutes")
-        cpu_before, started = cpu_seconds(server.pid), time.perf_counter()
-        results = asyncio.run(run(args, ids))
-        elapsed = time.perf_counter() - started
-        served = sum(r["requests"] for r in results.values())
-        # Server CPU per request does not depend on what else the machine is running,
-        # unlike the latencies: it says how many requests per second a core can serve.
-        results["server"] = {"requests": served, "seconds": round(elapsed, 1),
-                             "requests_per_s": round(served / elapsed, 1),
-                             "cpu_ms_per_request": round(
-                                 (cpu_seconds(server.pid) - cpu_before) * 1000 / served, 1),
-                             "load_average_1m": os.getloadavg()[0]}
+        temporary = add_user(env)
+        log = (workdir / "serve.log").open("w")  # the server's own messages, for a failure
+        server = subprocess.Popen(CLI + ["--db", str(db), "serve", "--port", str(args.port)],
+                                  env=env, stdout=log, stderr=subprocess.STDOUT)
+        ready_s = wait_for(base, server, 300)
+        password, world["indicators"] = asyncio.run(first_sign_in(base, temporary))
+        load_before = os.getloadavg()[0]
+        timings, reading = asyncio.run(load(base, password, world, args.users,
+                                            args.requests, args.seed, server.pid))
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-    print(json.dumps(results, indent=1))
-    print("\n| page | requests | p50 (ms) | p95 (ms) | max (ms) |\n|---|---:|---:|---:|---:|")
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    served = len(timings["queue"]) + len(timings["target"])
+    elapsed, cpu = reading["seconds"], reading["cpu"]
+    results: dict[str, Any] = {kind: summary(v) for kind, v in timings.items()}
+    # Server CPU per page read (sign-ins apart) depends little on what else the machine is
+    # running, unlike the latencies: it says how many pages per second a core can serve.
+    record = {
+        "transfers": world["transfers"], "ranked_senders": len(world["senders"]),
+        "users": args.users, "requests_per_user": args.requests, "build": stages,
+        "server_ready_s": round(ready_s, 1), "pages": results,
+        "server": {"requests": served, "seconds": round(elapsed, 1),
+                   "requests_per_s": round(served / elapsed, 1),
+                   "cpu_ms_per_request": round(cpu * 1000 / served, 1)},
+        "load_average_1m": {"before": load_before, "after": os.getloadavg()[0]},
+        "machine": machine(),
+    }
+    (workdir / "web-load.json").write_text(json.dumps(record, indent=1))
+    print(json.dumps(record, indent=1))
+    print(f"\n{world['transfers']:,} transfers, {len(world['senders']):,} ranked senders, "
+          f"{args.users} users x {args.requests} requests; load average "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n")
+    print("| page | requests | p50 (ms) | p95 (ms) | max (ms) |\n|---|---:|---:|---:|---:|")
     for kind, r in results.items():
-        if kind == "server":
-            continue
         print(f"| {kind} | {r['requests']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
               f"{r['max_ms']:.0f} |")
+    print(f"\nServer, while the pages were read: {record['server']['requests_per_s']} pages/s, "
+          f"{record['server']['cpu_ms_per_request']} ms CPU per page")
 
 
 if __name__ == "__main__":

@@ -75,11 +75,15 @@ def synth(
 @app.command()
 def ingest(
     ctx: typer.Context,
-    files: list[Path] = typer.Argument(..., help="Transfer files (CSV or Parquet)."),
+    files: list[Path] = typer.Argument(..., help="Transfer files (CSV, Parquet or ISO 20022 "
+                                       "XML: pain.001, pacs.008)."),
     mapping: str = typer.Option(None, help="TOML mapping file, or a shipped mapping's name."),
     encoding: str = typer.Option(None, help="utf-8 (default), latin-1 or cp1252."),
     delimiter: str = typer.Option(None, help="Field delimiter; detected when absent."),
     timezone: str = typer.Option(None, help="Time zone of times written without an offset."),
+    source_format: str = typer.Option(None, "--format",
+                                      help="csv, parquet or iso20022; detected when absent."),
+    provider: str = typer.Option(None, help="Operator or bank of every row, over the file's."),
 ) -> None:
     """Load transfer files into the store; bad rows go to quarantine with line and reason."""
     from filature.ingest import ingest_file
@@ -89,6 +93,7 @@ def ingest(
         with _progress(f"ingest {path.name}") as update:
             report = ingest_file(con, path, mapping=mapping, encoding=encoding,
                                  delimiter=delimiter, timezone=timezone,
+                                 source_format=source_format, provider=provider,
                                  progress=lambda done, total: update(
                                      "reading", done / total if total else 0.0))
         console.print(
@@ -132,6 +137,8 @@ def resolve(
     threshold: float = typer.Option(None, help="Match probability to link two records "
                                     "(default 0.95)."),
     method: str = typer.Option("splink", help="splink (probabilistic) or exact (shared keys)."),
+    refit: bool = typer.Option(False, "--refit", help="Fit the Splink models again instead "
+                               "of reusing the latest run's."),
 ) -> None:
     """Work out which person or receiving identity stands behind each transfer."""
     from filature.resolve.exact import resolve_exact
@@ -144,7 +151,7 @@ def resolve(
         report = resolve_exact(con)
     else:
         with _progress("resolve") as update:
-            report = resolve_people(con, threshold=threshold, progress=update)
+            report = resolve_people(con, threshold=threshold, progress=update, refit=refit)
     console.print(f"{report.senders:,} senders and {report.receivers:,} receiving identities "
                   f"behind {report.transfers:,} transfers ({report.method}, "
                   f"{report.elapsed_s:.1f} s)")
@@ -196,6 +203,14 @@ def screen(
     pack: Path = typer.Option(None, help="A typology pack folder (default: the shipped one)."),
     method: str = typer.Option("splink", help="How people are resolved when transfers were "
                                "loaded since the last resolution: splink or exact."),
+    labels_from_cases: bool | None = typer.Option(
+        None, "--labels-from-cases/--no-labels",
+        help="Learn from case outcomes (charged / cleared) in FILATURE_CASES_URL. Default: "
+             "when that database exists and has enough outcomes."),
+    ranking: str = typer.Option("supervised", help="Order of the targets when a model is "
+                                "fitted: supervised (blended) or indicators."),
+    cases_url: str = typer.Option(None, "--cases-url", envvar="FILATURE_CASES_URL",
+                                  help="The case database the outcomes are read from."),
 ) -> None:
     """Resolve people if new transfers came in, then score everyone and store a new run."""
     from filature.indicators import load_pack
@@ -205,6 +220,8 @@ def screen(
 
     if method not in ("splink", "exact"):
         raise typer.BadParameter("--method is splink or exact")
+    if ranking not in ("supervised", "indicators"):
+        raise typer.BadParameter("--ranking is supervised or indicators")
     settings = get_settings()
     con = _store(ctx)
     if resolution_is_stale(con):
@@ -220,7 +237,41 @@ def screen(
     console.print(f"run {report.run_id}: {report.senders:,} senders, {report.receivers:,} "
                   f"receivers, [bold]{report.targets} targets[/], "
                   f"{report.facilitators} likely facilitators")
+    if labels_from_cases is not False:
+        _learn(con, report.run_id, cases_url or settings.cases_url, settings.language,
+               required=bool(labels_from_cases), capacity=capacity or settings.capacity,
+               reorder=ranking == "supervised")
     _print_list(con, "targets", None, 15)
+
+
+def _learn(con: Any, run_id: str, cases_url: str, language: str, *, required: bool,
+           capacity: int, reorder: bool) -> None:
+    """Case outcomes -> the learning stage; without a case database, say so and go on."""
+    from filature.cases.labels import case_database_labels
+    from filature.learning import learn_from_outcomes
+
+    try:
+        labels = case_database_labels(cases_url)
+    except FilatureError as e:
+        if required:
+            raise
+        console.print(f"no supervised model: {e}")
+        return
+    if labels is None:
+        if required:
+            raise FilatureError(f"no case database at {cases_url}")
+        return
+    learnt = learn_from_outcomes(con, run_id, labels, capacity=capacity, language=language,
+                                 reorder_targets=reorder)
+    if learnt.skipped:
+        console.print(f"no supervised model: {learnt.skipped}")
+        return
+    v = learnt.validation
+    assert v is not None
+    console.print(f"supervised model {learnt.model_id} ({learnt.positives} confirmed, "
+                  f"{learnt.negatives} cleared): cross-validated AUC {v.auc:.3f} (indicator "
+                  f"score {v.indicator_auc:.3f}), Brier {v.brier:.3f}; targets ordered by "
+                  f"{learnt.ranking}, {learnt.targets_moved} new in the list")
 
 
 def _print_list(con: Any, name: str, run_id: str | None, limit: int) -> None:
@@ -314,6 +365,9 @@ app.add_typer(referrals_app, name="referrals")
 sessions_app = typer.Typer(help="Platform returns of calls and logins.", no_args_is_help=True)
 app.add_typer(sessions_app, name="sessions")
 app.add_typer(users_app, name="users")
+model_app = typer.Typer(help="The supervised model taught by case outcomes.",
+                        no_args_is_help=True)
+app.add_typer(model_app, name="model")
 app.add_typer(audit_app, name="audit")
 
 
@@ -372,6 +426,57 @@ def referrals_report(
     n = write_referral_report(_store(ctx), referral_id, format, out)
     if out is not None and str(out) != "-":
         console.print(f"{n} related sender row(s) written to {out}")
+
+
+@referrals_app.command("open-case")
+def referrals_open_case(
+    ctx: typer.Context,
+    referral_id: str = typer.Argument(...),
+    case: str = typer.Option(None, "--case", help="Add to this open case (its reference, "
+                                                  "e.g. C-2026-00012) instead of a new one."),
+    user: str = typer.Option(..., "--user", envvar="FILATURE_USER",
+                             help="The account acting (its role is checked)."),
+    cases_url: str = typer.Option(None, "--cases-url", envvar="FILATURE_CASES_URL",
+                                  help="The case database (default from the settings)."),
+    evidence_dir: Path = typer.Option(None, "--evidence-dir", envvar="FILATURE_EVIDENCE_DIR",
+                                      help="Where evidence files are stored (default from "
+                                           "the settings)."),
+) -> None:
+    """Open a case from a referral (its strong hits as subjects, the followed network
+    attached as JSON and GraphML), or add them to an open case; audited as that user."""
+    from filature.cases import referrals as case_referrals
+    from filature.cases.db import CaseDatabase
+    from filature.cases.users import get_user
+    from filature.referrals.network import referral_network
+
+    con = _store(ctx)
+    network = referral_network(con, referral_id)
+    opening = case_referrals.referral_opening(con, referral_id, network)
+    files = case_referrals.network_files(referral_id, network)
+    settings = get_settings()
+    evidence_dir = evidence_dir or settings.evidence_dir
+    database = CaseDatabase.open(cases_url or settings.cases_url)
+    try:
+        with database.session() as session:
+            actor = get_user(session, user.strip().lower())
+            if not actor.active:
+                raise FilatureError(f"the account {actor.username} is disabled")
+            if case:
+                found = case_referrals.case_by_reference(session, case)
+                added = case_referrals.extend_with_referral(session, actor, found, opening,
+                                                            files, evidence_dir)
+                console.print(f"{found.reference}: {len(added)} party(ies) added or made "
+                              f"subject(s), {len(files)} network file(s) attached")
+            else:
+                found = case_referrals.open_from_referral(session, actor, opening, files,
+                                                          evidence_dir)
+                console.print(f"opened {found.reference} from referral {referral_id}: "
+                              f"{len(opening.subjects)} subject(s), {len(files)} network "
+                              "file(s) attached")
+            session.commit()
+            out_console.print(found.reference)
+    finally:
+        database.dispose()
 
 
 @app.command()
@@ -449,6 +554,19 @@ def sessions_flags(
     write_session_flags(read_session_flags(con, window_hours), format, out)
     if out is not None and str(out) != "-":
         console.print(f"{n} flagged payment(s) written to {out}")
+
+
+@model_app.command("report")
+def model_report(
+    ctx: typer.Context,
+    run: str = typer.Option(None, help="A screening run id (default: the newest model)."),
+) -> None:
+    """Validation figures and weights of the model fitted on a run's outcomes."""
+    from filature.learning.records import read_model
+    from filature.learning.report import model_report as describe
+
+    for line in describe(read_model(_store(ctx), run)):
+        out_console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from filature.cases.models import AuditEntry, AuditHead
@@ -54,6 +54,12 @@ def entry_digest(entry: AuditEntry) -> str:
 
 
 def _head(session: Session) -> AuditHead:
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE and reads outside any lock: take the database's write
+        # lock first (a no-op update), or two connections appending at once read the same
+        # head and the second fails on the sequence number (20 users signing in together).
+        session.execute(update(AuditHead).where(AuditHead.id == 1)
+                        .values(last_seq=AuditHead.last_seq))
     head = session.get(AuditHead, 1, with_for_update=True, populate_existing=True)
     if head is None:
         raise StoreError("the case database has no audit head row: it was not migrated by "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,3 +43,35 @@ def outcome_labels(session: Session) -> list[OutcomeLabel]:
         assert outcome is not None and closed_at is not None
         latest[sender_id] = OutcomeLabel(sender_id, LABELS[outcome], reference, closed_at)
     return [latest[k] for k in sorted(latest)]
+
+
+def case_database_labels(url: str) -> list[OutcomeLabel] | None:
+    """The labels of the case database at ``url``; None when there is no such database.
+
+    A SQLite file that does not exist is not created (screening must not leave an empty case
+    database behind), and a database without the case schema yet counts as none.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from filature.cases.db import CaseDatabase, normalise_url
+    from filature.errors import StoreError
+
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if not path or path == ":memory:" or not Path(path).is_file():
+            return None
+    try:
+        database = CaseDatabase.open(url, upgrade=False)
+    except StoreError:
+        return None
+    except SQLAlchemyError as e:
+        raise StoreError(f"reading outcomes from the case database failed: {e}") from e
+    try:
+        with database.session() as session:
+            return outcome_labels(session)
+    except SQLAlchemyError as e:
+        raise StoreError(f"reading outcomes from the case database failed: {e}") from e
+    finally:
+        database.dispose()

@@ -73,10 +73,21 @@ class PackParameters(BaseModel):
     cover_story_pattern: str
     invoice_pattern: str
     hotspot_cities: list[str]
-    regular_interval_cv: float
+    regular_beat_tolerance: float = Field(0.15, gt=0, lt=0.5)
+    regular_on_beat_share: float = Field(0.8, gt=0, le=1)
     regular_amount_cv: float
     regular_min_transfers: int
     short_period_days: int
+    # Family remittances: monthly, around payday (typology.md). Defaults keep older packs valid.
+    payday_window_days: int = Field(11, ge=1, le=31)
+    monthly_gap_days: tuple[float, float] = (24.0, 38.0)
+    # Family names of a country, learnt from its receivers (features.build_diaspora_ties).
+    diaspora_min_names: int = Field(5, ge=1)
+    diaspora_min_share: float = Field(0.002, ge=0)
+    diaspora_min_ratio: float = Field(3.0, ge=1)
+    # A payer devoted to one woman (features.build_receiver_features, K05).
+    devoted_share: float = Field(0.8, gt=0, le=1)
+    devoted_min_transfers: int = Field(6, ge=1)
 
 
 class Pack(BaseModel):

@@ -1,9 +1,10 @@
 """Loading one transfer file into the store: all or nothing, idempotent, nothing lost.
 
-The whole load is one DuckDB transaction: the file is staged batch by batch as raw text
-(memory holds one batch), parsed and checked against the rules in one set-based pass,
-enriched (E.164 phones, reference rates), compared with what the store already holds under
-the same key (provider, transfer_id), and only then written. A process killed half-way
+The whole load is one DuckDB transaction: the file is read batch by batch (memory holds one
+batch of raw text), each batch parsed and checked against the rules in one set-based pass
+while its new phones are read in the background, then enriched (E.164 phones, reference
+rates), compared with what the store already holds under the same key (provider,
+transfer_id), and only then written. A process killed half-way
 leaves the store as it was; loading the same file again adds nothing; a different row under
 a known key is reported as a conflict and not loaded; a row that breaks a rule goes to
 ``quarantine`` with its line and reason.
@@ -14,19 +15,22 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytz
 
 from filature.errors import ConfigError, InputError, StoreError
 from filature.ingest.fx import SOURCE as FX_SOURCE
 from filature.ingest.fx import rate_table
+from filature.ingest.iso20022 import FORMAT as ISO_FORMAT
+from filature.ingest.iso20022 import IsoColumns, is_iso20022, iso_batches, iso_columns
 from filature.ingest.layout import Layout, build_layout
-from filature.ingest.phones import read_phones
+from filature.ingest.phones import BackgroundReading
 from filature.ingest.readers import (
     SourceColumns,
     csv_batches,
@@ -56,6 +60,7 @@ STORED = (
     "receiver_city", "receiver_country", "payout_location", "message",
 )
 PARQUET_SUFFIXES = {".parquet", ".pq"}
+STAGE_ROWS = 200_000  # records parsed per statement (memory holds about one such batch)
 
 
 @dataclass
@@ -81,58 +86,100 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _parsed_sql(layout: Layout, present: set[str], source: str) -> str:
+    """``source``'s records parsed and checked (``rules.py``), with the wall-clock time at the
+    sender and a fingerprint of the captured values (what "the same transfer" compares)."""
+    return f"""SELECT p.* EXCLUDE (sent_written),
+                      CASE WHEN z.zone IS NOT NULL THEN timezone(z.zone, p.sent_at)
+                           ELSE p.sent_written END AS sent_local,
+                      hash({", ".join(f"p.{c}" for c in CONTENT)}) AS content
+               FROM ({parse_sql(layout, present, source)}) p
+               LEFT JOIN country_zone z ON z.country = p.sender_country"""
+
+
+def _queue_phones(con: duckdb.DuckDBPyConnection, batch: pa.Table,
+                  reading: BackgroundReading) -> None:
+    """Hand the batch's phones that are neither in the store nor queued to ``reading``."""
+    lines = batch.column("line")
+    if not len(lines):
+        return
+    new = con.execute(
+        """INSERT INTO phones_queued
+           SELECT DISTINCT raw, country FROM (
+               SELECT sender_phone AS raw, coalesce(sender_country, '') AS country
+               FROM parsed WHERE line BETWEEN $lo AND $hi AND sender_phone IS NOT NULL
+               UNION ALL SELECT receiver_phone, coalesce(receiver_country, '')
+               FROM parsed WHERE line BETWEEN $lo AND $hi AND receiver_phone IS NOT NULL)
+           ANTI JOIN phone_numbers USING (raw, country)
+           ANTI JOIN phones_queued USING (raw, country)
+           RETURNING raw, country""",
+        {"lo": pc.min(lines).as_py(), "hi": pc.max(lines).as_py()}).fetchall()
+    reading.add(new)
+
+
 def _stage(con: duckdb.DuckDBPyConnection, path: Path, cols: SourceColumns, parquet: bool,
-           layout: Layout, progress: Progress | None) -> None:
-    """``staged_raw``: every record of the file as text, with its line."""
+           layout: Layout, progress: Progress | None) -> BackgroundReading:
+    """``parsed``: every record of the file with its line, typed and checked batch by batch
+    as it is read (memory holds one batch of raw text); the new phones read meanwhile."""
     present = sorted(cols.picked)
+    params = parse_parameters(layout, set(present))
+    zones = single_zone_countries()
+    con.register("zones", pa.table({"country": [z[0] for z in zones],
+                                    "zone": [z[1] for z in zones]}))
+    con.execute("CREATE OR REPLACE TEMP TABLE country_zone AS SELECT * FROM zones")
+    con.unregister("zones")
     columns = ", ".join(f"{c} VARCHAR" for c in present)
+    # An empty staged_raw gives ``parsed`` its columns, even for a file without records.
     con.execute(f"CREATE OR REPLACE TEMP TABLE staged_raw (line BIGINT, {columns})")
-
-    def restart() -> None:
-        con.execute("DELETE FROM staged_raw")
-        cols.broken.clear()
-
-    batches = (parquet_batches(path, cols, progress) if parquet
-               else csv_batches(path, cols, layout, progress, restart))
-    names = ", ".join(["line", *present])
-    for batch in batches:
-        con.register("batch", batch)
-        con.execute(f"INSERT INTO staged_raw SELECT {names} FROM batch")
-    con.unregister("batch")
-
-
-def _parse(con: duckdb.DuckDBPyConnection, cols: SourceColumns, layout: Layout) -> None:
-    """``parsed``: typed values, reasons, and the wall-clock time at the sender."""
-    present = set(cols.picked)
-    con.execute("CREATE OR REPLACE TEMP TABLE country_zone (country VARCHAR, zone VARCHAR)")
-    con.executemany("INSERT INTO country_zone VALUES (?, ?)", single_zone_countries())
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE parsed AS
-            SELECT p.* EXCLUDE (sent_written),
-                   CASE WHEN z.zone IS NOT NULL THEN timezone(z.zone, p.sent_at)
-                        ELSE p.sent_written END AS sent_local
-            FROM ({parse_sql(layout, present)}) p
-            LEFT JOIN country_zone z ON z.country = p.sender_country""",
-        parse_parameters(layout, present))
+    con.execute("CREATE OR REPLACE TEMP TABLE parsed AS "
+                + _parsed_sql(layout, set(present), "staged_raw"), params)
     con.execute("DROP TABLE staged_raw")
 
+    pending: list[pa.Table] = []
 
-def _lookups(con: duckdb.DuckDBPyConnection, reporting_currency: str) -> None:
+    def restart() -> None:
+        con.execute("DELETE FROM parsed")
+        cols.broken.clear()
+        pending.clear()
+
+    batches = (iso_batches(path, cols, progress) if isinstance(cols, IsoColumns)
+               else parquet_batches(path, cols, progress) if parquet
+               else csv_batches(path, cols, layout, progress, restart))
+    insert = "INSERT INTO parsed " + _parsed_sql(layout, set(present), "batch")
+    con.execute("CREATE OR REPLACE TEMP TABLE phones_queued (raw VARCHAR, country VARCHAR)")
+    reading = BackgroundReading()
+    def flush() -> None:
+        # Batches gathered to STAGE_ROWS rows: fewer statements, and DuckDB spreads each
+        # over the cores.
+        batch = pa.concat_tables(pending, promote_options="default")
+        pending.clear()
+        con.register("batch", batch)
+        con.execute(insert, params)
+        con.unregister("batch")
+        _queue_phones(con, batch, reading)
+
+    try:
+        for batch in batches:
+            pending.append(batch)
+            if sum(b.num_rows for b in pending) >= STAGE_ROWS:
+                flush()
+        if pending:
+            flush()
+    except BaseException:
+        reading.close()
+        raise
+    return reading
+
+
+def _lookups(con: duckdb.DuckDBPyConnection, reporting_currency: str,
+             reading: BackgroundReading) -> None:
     """New phones into ``phone_numbers``; ``fx_lookup`` for the (currency, date) pairs seen."""
-    new = con.execute(
-        """WITH seen AS (
-               SELECT DISTINCT sender_phone AS raw, coalesce(sender_country, '') AS country
-               FROM parsed WHERE sender_phone IS NOT NULL
-               UNION SELECT DISTINCT receiver_phone, coalesce(receiver_country, '')
-               FROM parsed WHERE receiver_phone IS NOT NULL)
-           SELECT raw, country FROM seen ANTI JOIN phone_numbers USING (raw, country)"""
-    ).fetchall()
-    if new:
-        e164 = read_phones(new)
+    read = reading.results()  # every phone of the file not yet in the store (_queue_phones)
+    if read:
         con.register("new_phones", pa.table({
-            "raw": pa.array([p[0] for p in new], pa.string()),
-            "country": pa.array([p[1] for p in new], pa.string()),
-            "e164": pa.array(e164, pa.string())}))
+            "raw": pa.array([p[0] for p in read], pa.string()),
+            "country": pa.array([p[1] for p in read], pa.string()),
+            "e164": pa.array(list(read.values()), pa.string())}))
         con.execute("INSERT INTO phone_numbers SELECT raw, country, e164 FROM new_phones")
         con.unregister("new_phones")
     wanted = con.execute(
@@ -142,52 +189,54 @@ def _lookups(con: duckdb.DuckDBPyConnection, reporting_currency: str) -> None:
                    fx_date DATE, rate DOUBLE, reason VARCHAR)""")
     rates = rate_table(wanted, reporting_currency)
     if rates:
-        con.executemany("INSERT INTO fx_lookup VALUES (?, ?, ?, ?, ?)", rates)
+        columns = list(zip(*rates, strict=True))
+        con.register("rates", pa.table({
+            "currency": pa.array(columns[0], pa.string()),
+            "rate_date": pa.array(columns[1], pa.date32()),
+            "fx_date": pa.array(columns[2], pa.date32()),
+            "rate": pa.array(columns[3], pa.float64()),
+            "reason": pa.array(columns[4], pa.string())}))
+        con.execute("INSERT INTO fx_lookup SELECT * FROM rates")
+        con.unregister("rates")
 
 
 def _check(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
-    """``checked`` (every record, final values and reason) and ``load_status`` (each valid
-    record: add, duplicate or conflict against the store and earlier lines of the file)."""
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE checked AS
-            SELECT p.* EXCLUDE (reason), round(p.amount::DOUBLE * f.rate, 2) AS amount_eur,
-                   f.rate AS fx_rate, f.fx_date, ps.e164 AS sender_phone_e164,
-                   pr.e164 AS receiver_phone_e164,
-                   concat_ws('; ', nullif(p.reason, ''), f.reason) AS reason,
-                   hash({", ".join(f"p.{c}" for c in CONTENT)}) AS content
-            FROM parsed p
-            LEFT JOIN fx_lookup f ON f.currency = p.currency
-                 AND f.rate_date = p.sent_local::DATE
-            LEFT JOIN phone_numbers ps ON ps.raw = p.sender_phone
-                 AND ps.country = coalesce(p.sender_country, '')
-            LEFT JOIN phone_numbers pr ON pr.raw = p.receiver_phone
-                 AND pr.country = coalesce(p.receiver_country, '')""")
-    con.execute("DROP TABLE parsed")
+    """``load_status``: each record's whole reason (the rules and the reference rate) and
+    fate: quarantine, or add, duplicate or conflict against the store and earlier lines."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE load_status AS
-            WITH ok AS (
-                SELECT line, provider, transfer_id, content FROM checked WHERE reason = ''
+            WITH ruled AS (
+                SELECT p.line, p.provider, p.transfer_id, p.content,
+                       concat_ws('; ', nullif(p.reason, ''), f.reason) AS reason
+                FROM parsed p LEFT JOIN fx_lookup f ON f.currency = p.currency
+                     AND f.rate_date = p.sent_local::DATE
+            ), ok AS (
+                SELECT line, provider, transfer_id, content FROM ruled WHERE reason = ''
             ), repeated AS (
                 SELECT provider, transfer_id FROM ok GROUP BY ALL HAVING count(*) > 1
             ), first_seen AS (
                 SELECT provider, transfer_id, min(line) AS first_line,
                        arg_min(content, line) AS first_content
                 FROM ok SEMI JOIN repeated USING (provider, transfer_id) GROUP BY ALL
+            ), known AS (
+                SELECT provider, transfer_id, source_file_id, source_line,
+                       hash({", ".join(CONTENT)}) AS content
+                FROM transfers SEMI JOIN ok USING (provider, transfer_id)
             )
-            SELECT o.line,
-                   CASE WHEN o.line > f.first_line AND o.content = f.first_content
+            SELECT o.line, o.reason,
+                   CASE WHEN o.reason <> '' THEN 'quarantine'
+                        WHEN o.line > f.first_line AND o.content = f.first_content
                             THEN 'duplicate'
                         WHEN o.line > f.first_line THEN 'conflict'
                         WHEN t.transfer_id IS NULL THEN 'add'
-                        WHEN hash({", ".join(f"t.{c}" for c in CONTENT)}) = o.content
-                            THEN 'duplicate'
+                        WHEN t.content = o.content THEN 'duplicate'
                         ELSE 'conflict' END AS status,
                    CASE WHEN o.line > f.first_line THEN $file_id ELSE t.source_file_id END
                        AS existing_file_id,
                    CASE WHEN o.line > f.first_line THEN f.first_line ELSE t.source_line END
                        AS existing_line
-            FROM ok o LEFT JOIN first_seen f USING (provider, transfer_id)
-            LEFT JOIN transfers t USING (provider, transfer_id)""",
+            FROM ruled o LEFT JOIN first_seen f USING (provider, transfer_id)
+            LEFT JOIN known t USING (provider, transfer_id)""",
         {"file_id": file_id})
 
 
@@ -200,12 +249,12 @@ def _write_conflicts(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
         f"""INSERT INTO conflicts
             WITH conflicting AS (
                 SELECT c.*, s.existing_file_id, s.existing_line
-                FROM checked c JOIN load_status s USING (line) WHERE s.status = 'conflict'
+                FROM parsed c JOIN load_status s USING (line) WHERE s.status = 'conflict'
             ), earlier AS (
                 SELECT source_file_id AS file_id, source_line AS line, {content}
                 FROM transfers SEMI JOIN conflicting USING (provider, transfer_id)
                 UNION ALL
-                SELECT $file_id, line, {content} FROM checked
+                SELECT $file_id, line, {content} FROM parsed
                 WHERE line IN (SELECT existing_line FROM conflicting
                                WHERE existing_file_id = $file_id)
             )
@@ -220,16 +269,30 @@ def _write(con: duckdb.DuckDBPyConnection, file_id: int, cols: SourceColumns,
            reporting_currency: str) -> None:
     """Conflicts, new transfers, quarantined records and the rates used."""
     _write_conflicts(con, file_id)
-    stored = ", ".join(STORED)
-    con.execute(f"""INSERT INTO transfers ({stored}, source_file_id, source_line)
-                    SELECT {stored}, $file_id, line FROM checked
+    computed = {
+        "amount_eur": "round(p.amount::DOUBLE * f.rate, 2)", "fx_rate": "f.rate",
+        "fx_date": "f.fx_date", "sender_phone_e164": "ps.e164",
+        "receiver_phone_e164": "pr.e164"}
+    values = ", ".join(computed.get(c, f"p.{c}") for c in STORED)
+    con.execute(f"""INSERT INTO transfers ({", ".join(STORED)}, source_file_id, source_line)
+                    SELECT {values}, $file_id, p.line
+                    FROM parsed p
                     SEMI JOIN (SELECT line FROM load_status WHERE status = 'add') USING (line)
-                    ORDER BY line""",
+                    LEFT JOIN fx_lookup f ON f.currency = p.currency
+                         AND f.rate_date = p.sent_local::DATE
+                    LEFT JOIN phone_numbers ps ON ps.raw = p.sender_phone
+                         AND ps.country = coalesce(p.sender_country, '')
+                    LEFT JOIN phone_numbers pr ON pr.raw = p.receiver_phone
+                         AND pr.country = coalesce(p.receiver_country, '')
+                    ORDER BY p.line""",
                 {"file_id": file_id})
-    con.execute("""INSERT INTO quarantine SELECT $file_id, line, reason,
-                          coalesce(raw, to_json(struct_pack(transfer_id, sent_at, amount,
-                                                            currency)))
-                   FROM checked WHERE reason <> ''""", {"file_id": file_id})
+    con.execute("""INSERT INTO quarantine
+                   SELECT $file_id, line, s.reason,
+                          coalesce(p.raw, to_json(struct_pack(
+                              transfer_id := p.transfer_id, sent_at := p.sent_at,
+                              amount := p.amount, currency := p.currency)))
+                   FROM parsed p JOIN load_status s USING (line)
+                   WHERE s.status = 'quarantine' ORDER BY line""", {"file_id": file_id})
     if cols.broken:
         con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?)",
                         [(file_id, b.line, b.reason, b.raw) for b in cols.broken])
@@ -242,15 +305,27 @@ def _write(con: duckdb.DuckDBPyConnection, file_id: int, cols: SourceColumns,
 
 def _open_layout(path: Path, mapping: str | Path | None, encoding: str | None,
                  delimiter: str | None, timezone: str | None,
-                 settings: Settings) -> tuple[Layout, SourceColumns, bool]:
+                 settings: Settings, source_format: str | None = None,
+                 provider: str | None = None) -> tuple[Layout, SourceColumns, bool]:
     """Everything checked before the store is touched: mapping, time zone, header."""
     if not path.is_file():
         raise InputError("no such file", file=str(path))
+    if source_format not in (None, "csv", "parquet", ISO_FORMAT):
+        raise ConfigError(f"unknown format '{source_format}' (csv, parquet or {ISO_FORMAT})")
     layout = build_layout(mapping, encoding=encoding, delimiter=delimiter, timezone=timezone,
                           default_timezone=settings.timezone)
     if layout.timezone not in pytz.all_timezones_set:
         raise ConfigError(f"unknown time zone '{layout.timezone}' (e.g. Europe/Paris)")
-    parquet = path.suffix.lower() in PARQUET_SUFFIXES
+    if provider:  # one operator for every row, whatever the file says
+        layout = replace(layout, defaults={**layout.defaults, "provider": provider},
+                         sources={c: s for c, s in layout.sources.items() if c != "provider"})
+    if is_iso20022(path, source_format):
+        if mapping or delimiter or encoding:
+            raise ConfigError("--mapping, --delimiter and --encoding apply to CSV files, "
+                              f"not to {ISO_FORMAT} XML")
+        return layout, iso_columns(path, layout), False
+    parquet = source_format == "parquet" or (
+        source_format is None and path.suffix.lower() in PARQUET_SUFFIXES)
     cols = parquet_columns(path, layout) if parquet else csv_columns(path, layout)
     return layout, cols, parquet
 
@@ -265,40 +340,49 @@ def ingest_file(
     timezone: str | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    source_format: str | None = None,
+    provider: str | None = None,
 ) -> IngestReport:
-    """Load one CSV or Parquet file of transfers; returns what was added, skipped, refused."""
+    """Load one CSV, Parquet or ISO 20022 XML file of transfers; returns what was added,
+    skipped, refused. ``source_format`` overrides detection; ``provider`` every row's."""
     settings = settings or get_settings()
     path = Path(path)
-    layout, cols, parquet = _open_layout(path, mapping, encoding, delimiter, timezone, settings)
+    layout, cols, parquet = _open_layout(path, mapping, encoding, delimiter, timezone, settings,
+                                         source_format, provider)
+    iso = isinstance(cols, IsoColumns)
     started = time.perf_counter()
     sha = _sha256(path)
     con.execute("BEGIN")
     try:
         file_id = int(scalar(con, "SELECT nextval('source_file_ids')"))
         try:
-            _stage(con, path, cols, parquet, layout, progress)
-            _parse(con, cols, layout)
-            _lookups(con, settings.reporting_currency)
+            reading = _stage(con, path, cols, parquet, layout, progress)
+            try:
+                _lookups(con, settings.reporting_currency, reading)
+            finally:
+                reading.close()
             _check(con, file_id)
             counts = dict(con.execute(
                 "SELECT status, count(*) FROM load_status GROUP BY status").fetchall())
             refused, rows = con.execute(
-                "SELECT count(*) FILTER (WHERE reason <> ''), count(*) FROM checked"
+                "SELECT count(*) FILTER (WHERE reason <> ''), count(*) FROM load_status"
             ).fetchall()[0]
             quarantined = int(refused) + len(cols.broken)
             rows_read = int(rows) + len(cols.broken)
             con.execute(
                 "INSERT INTO source_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [file_id, path.name, str(path.resolve()), sha,
-                 "parquet" if parquet else "csv", layout.mapping_name, layout.mapping_sha256,
-                 None if parquet else layout.encoding, None if parquet else cols.delimiter,
+                 ISO_FORMAT if iso else "parquet" if parquet else "csv",
+                 layout.mapping_name, layout.mapping_sha256,
+                 None if parquet or iso else layout.encoding,
+                 None if parquet or iso else cols.delimiter,
                  datetime.now(UTC), rows_read, counts.get("add", 0),
                  counts.get("duplicate", 0), counts.get("conflict", 0), quarantined])
             _write(con, file_id, cols, settings.reporting_currency)
             sample = con.execute(
                 "SELECT line, reason FROM quarantine WHERE source_file_id = ? "
                 "ORDER BY line LIMIT 20", [file_id]).fetchall()
-            con.execute("DROP TABLE checked")
+            con.execute("DROP TABLE parsed")
             con.execute("DROP TABLE load_status")
         except duckdb.Error as e:
             raise StoreError(f"loading {path.name} failed: {e}") from e

@@ -80,22 +80,22 @@ def _quoted(column: str) -> str:
 
 
 def _reasons(layout: Layout) -> list[str]:
-    """One SQL CASE per rule, over the raw text ``r`` and the typed values ``t``."""
+    """One SQL CASE per rule, over the raw text ``r.x`` and the typed values ``r.t_x``."""
     dt_hint = layout.datetime_format or "ISO 8601"
     date_hint = layout.date_format or "YYYY-MM-DD"
 
     def unparsed(column: str, what: str) -> str:
-        return (f"CASE WHEN r.{column} IS NOT NULL AND t.{column} IS NULL "
+        return (f"CASE WHEN r.{column} IS NOT NULL AND r.t_{column} IS NULL "
                 f"THEN '{column}: {what} ' || {_quoted('r.' + column)} END")
 
     return [
         *(f"CASE WHEN r.{c} IS NULL THEN '{c}: missing' END" for c in REQUIRED_VALUES),
         unparsed("sent_at", f"not a date and time ({dt_hint})"),
         unparsed("amount", "not a number"),
-        "CASE WHEN t.amount <= 0 THEN 'amount: must be above zero' END",
-        "CASE WHEN r.currency IS NOT NULL AND NOT regexp_matches(t.currency, '^[A-Z]{3}$') "
+        "CASE WHEN r.t_amount <= 0 THEN 'amount: must be above zero' END",
+        "CASE WHEN r.currency IS NOT NULL AND NOT regexp_matches(r.t_currency, '^[A-Z]{3}$') "
         f"THEN 'currency: not an ISO 4217 code ' || {_quoted('r.currency')} END",
-        *(f"CASE WHEN r.{c} IS NOT NULL AND NOT list_contains($countries, t.{c}) "
+        *(f"CASE WHEN r.{c} IS NOT NULL AND NOT list_contains($countries, r.t_{c}) "
           f"THEN '{c}: not an ISO 3166 country code ' || {_quoted('r.' + c)} END"
           for c in ("sender_country", "receiver_country")),
         *(unparsed(f"{side}_birth_date", f"not a date ({date_hint})")
@@ -106,42 +106,42 @@ def _reasons(layout: Layout) -> list[str]:
 def parse_sql(layout: Layout, present: set[str], source: str = "staged_raw") -> str:
     """SELECT turning staged raw text into typed columns, a reason and the refused records.
 
-    Three levels so that each value is parsed once: raw text ``r``, typed values ``t``, then
-    the rules over both. The raw record is kept (as JSON) only for a row that breaks a rule.
+    Nested projections, one pass over ``source`` and no join, so that each value is parsed
+    once: raw text ``r.x``, then typed values beside it (``r.t_x``), then the rules over both.
+    The raw record is kept (as JSON) only for a row that breaks a rule.
     """
     raw = ",\n".join(f"{_raw(c, layout, present)} AS {c}" for c in CANONICAL)
     instant, written = _sent_at(layout)
     raw_json = "to_json(struct_pack(" + ", ".join(f"{c} := r.{c}" for c in CANONICAL) + "))"
     return f"""
-    WITH r AS (SELECT b.line, {raw} FROM {source} b),
-    t AS (
-        SELECT r.line, {instant} AS sent_at, {written} AS sent_written,
-               {_amount(layout)} AS amount, upper(r.currency) AS currency,
-               upper(r.sender_country) AS sender_country,
-               upper(r.receiver_country) AS receiver_country,
-               {_date("sender_birth_date", layout)} AS sender_birth_date,
-               {_date("receiver_birth_date", layout)} AS receiver_birth_date
-        FROM r
-    ), ruled AS (
-        SELECT r.line, concat_ws('; ', {", ".join(_reasons(layout))}) AS reason
-        FROM r JOIN t USING (line)
-    )
     SELECT r.line, coalesce(r.provider, '') AS provider, r.transfer_id,
-           t.sent_at, t.sent_written, t.amount, t.currency, lower(r.channel) AS channel,
+           r.t_sent_at AS sent_at, r.t_sent_written AS sent_written, r.t_amount AS amount,
+           r.t_currency AS currency, lower(r.channel) AS channel,
            r.sender_name, {norm_name('r.sender_name')} AS sender_name_norm,
-           t.sender_birth_date,
+           r.t_sender_birth_date AS sender_birth_date,
            nullif(regexp_replace(upper(r.sender_id_number), '[^A-Z0-9]', '', 'g'), '')
                AS sender_id_number,
            r.sender_phone, lower(r.sender_email) AS sender_email, r.sender_address,
-           r.sender_city, t.sender_country,
+           r.sender_city, r.t_sender_country AS sender_country,
            r.receiver_name, {norm_name('r.receiver_name')} AS receiver_name_norm,
-           t.receiver_birth_date,
+           r.t_receiver_birth_date AS receiver_birth_date,
            nullif(regexp_replace(upper(r.receiver_id_number), '[^A-Z0-9]', '', 'g'), '')
                AS receiver_id_number,
-           r.receiver_phone, r.receiver_city, t.receiver_country, r.payout_location,
-           r.message, ruled.reason,
-           CASE WHEN ruled.reason <> '' THEN {raw_json} END AS raw
-    FROM r JOIN t USING (line) JOIN ruled USING (line)"""
+           r.receiver_phone, r.receiver_city, r.t_receiver_country AS receiver_country,
+           r.payout_location, r.message, r.reason,
+           CASE WHEN r.reason <> '' THEN {raw_json} END AS raw
+    FROM (
+        SELECT r.*, concat_ws('; ', {", ".join(_reasons(layout))}) AS reason
+        FROM (
+            SELECT r.*, {instant} AS t_sent_at, {written} AS t_sent_written,
+                   {_amount(layout)} AS t_amount, upper(r.currency) AS t_currency,
+                   upper(r.sender_country) AS t_sender_country,
+                   upper(r.receiver_country) AS t_receiver_country,
+                   {_date("sender_birth_date", layout)} AS t_sender_birth_date,
+                   {_date("receiver_birth_date", layout)} AS t_receiver_birth_date
+            FROM (SELECT b.line, {raw} FROM {source} b) r
+        ) r
+    ) r"""
 
 
 @lru_cache(maxsize=1)

@@ -64,6 +64,23 @@ def _households(con: duckdb.DuckDBPyConnection) -> None:
             FROM receiver_features f LEFT JOIN ({source}) h USING (receiver_id)""")
 
 
+def _payer_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """``payer_keys``: each sender's usual name, its words sorted ("martin serge").
+
+    Evidence about a receiver needs *other* people behind it. When the resolution leaves two
+    records of one man apart (a new operator, a phone he had not used), he must not pass for
+    two unrelated payers backing each other: payers are counted by this key as well.
+    """
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE payer_keys AS
+        SELECT p.sender_id,
+               array_to_string(list_sort(string_split(mode(t.sender_name_norm), ' ')), ' ')
+                   AS payer_key
+        FROM transfers t JOIN transfer_parties p USING (provider, transfer_id)
+        GROUP BY p.sender_id"""
+    )
+
+
 def _sender_prior(con: duckdb.DuckDBPyConnection, pack: Pack, run_id: str,
                   with_network: bool) -> None:
     """``sender_prior``: each sender's buyer likelihood, from his indicators (first round)
@@ -93,16 +110,23 @@ def _propagate(con: duckdb.DuckDBPyConnection, pack: Pack) -> None:
     # Unrelated payment edges into risk countries: where network evidence may flow.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE evidence_edges AS
-        SELECT pr.sender_id, pr.receiver_id, hh.household_id, pr.n, pr.total_eur, sp.prior
+        SELECT pr.sender_id, pk.payer_key, pr.receiver_id, hh.household_id, pr.n, pr.total_eur,
+               sp.prior
         FROM screen_pairs pr JOIN sender_prior sp USING (sender_id) JOIN hh USING (receiver_id)
+        JOIN payer_keys pk USING (sender_id)
         WHERE pr.risk AND NOT pr.related"""
     )
-    # Each household's distinct unrelated payers and their buyer likelihoods.
+    # Each household's distinct unrelated payers, counted by name: records of one man that
+    # the resolution left apart are one payer, with the highest likelihood among them.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE household_payer_keys AS
+        SELECT household_id, payer_key, max(prior) AS prior
+        FROM evidence_edges GROUP BY household_id, payer_key"""
+    )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE household_payers AS
         SELECT household_id, count(*) AS k, sum(prior) AS prior_sum, max(prior) AS prior_max
-        FROM (SELECT DISTINCT household_id, sender_id, prior FROM evidence_edges)
-        GROUP BY household_id"""
+        FROM household_payer_keys GROUP BY household_id"""
     )
     # The receiver's own score: its payers beyond the most suspicious one back its flags.
     con.execute(
@@ -126,7 +150,8 @@ def _propagate(con: duckdb.DuckDBPyConnection, pack: Pack) -> None:
     con.execute(
         """CREATE OR REPLACE TEMP TABLE edge_evidence AS
         WITH mine AS (
-            SELECT DISTINCT household_id, sender_id, prior FROM evidence_edges
+            SELECT DISTINCT e.household_id, e.sender_id, k.prior
+            FROM evidence_edges e JOIN household_payer_keys k USING (household_id, payer_key)
         ), others AS (
             SELECT m.household_id, m.sender_id, p.k - 1 AS k_other,
                    greatest(p.prior_sum - m.prior, 0) AS prior_other
@@ -162,6 +187,7 @@ def score_network(con: duckdb.DuckDBPyConnection, pack: Pack, run_id: str) -> No
     others. What reaches a sender still never includes his own likelihood.
     """
     _households(con)
+    _payer_keys(con)
     con.execute(
         """CREATE OR REPLACE TEMP TABLE receiver_own AS
         SELECT f.receiver_id,

@@ -1,6 +1,6 @@
 """Clusters of records: links above the threshold, joined transitively, judgements obeyed.
 
-Most clusters are plain connected components (igraph, set-based). Only a component that
+Most clusters are plain connected components (vectorised, see ``components``). Only a component that
 holds both sides of a "not the same" judgement is rebuilt link by link, strongest link
 first, refusing any join that would put the two sides together: the weakest chain between
 them is the one cut, as an analyst would expect. "Same person" judgements are joins made
@@ -9,9 +9,9 @@ before any link; a "not the same" wins over a contradicting "same".
 
 from __future__ import annotations
 
-import igraph as ig
 import numpy as np
 
+from filature.resolve.components import components
 from filature.resolve.judgements import Constraints
 
 
@@ -50,12 +50,12 @@ def cluster(record_ids: list[str], left: np.ndarray, right: np.ndarray, weight: 
             judged: Constraints) -> np.ndarray:
     """Cluster label (an int) per record of ``record_ids``; links given as index arrays."""
     n = len(record_ids)
-    index = {r: i for i, r in enumerate(record_ids)}
+    judged_any = bool(judged.must_link or judged.cannot_link)
+    index = {r: i for i, r in enumerate(record_ids)} if judged_any else {}
     must = np.array([(index[a], index[b]) for a, b in judged.must_link
                      if a in index and b in index], dtype=np.int64).reshape(-1, 2)
     edges = np.concatenate([must, np.column_stack([left, right]).astype(np.int64)])
-    membership = np.asarray(ig.Graph(n=n, edges=edges).connected_components().membership,
-                            dtype=np.int64)
+    membership = components(n, edges[:, 0], edges[:, 1])
     tags: dict[int, dict[str, str]] = {}
     for jid, (a_side, b_side) in judged.cannot_link.items():
         for part, records in (("a", a_side), ("b", b_side)):

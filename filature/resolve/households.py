@@ -11,9 +11,10 @@ of more than ``MAX_SHARED`` receivers (a charity donor) for the surname tie.
 from __future__ import annotations
 
 import duckdb
-import igraph as ig
 import numpy as np
 import pyarrow as pa
+
+from filature.resolve.components import components
 
 MAX_SHARED = 12
 
@@ -63,7 +64,7 @@ def build_households(con: duckdb.DuckDBPyConnection, resolution_id: str) -> int:
     index = {r: i for i, r in enumerate(ids)}
     ties = con.execute("SELECT a, b, why FROM hh_ties").fetchall()
     edges = np.array([(index[a], index[b]) for a, b, _ in ties], dtype=np.int64).reshape(-1, 2)
-    membership = ig.Graph(n=len(ids), edges=edges).connected_components().membership
+    membership = components(len(ids), edges[:, 0], edges[:, 1]).tolist()
     members: dict[int, list[str]] = {}
     for rid, comp in zip(ids, membership, strict=True):
         members.setdefault(comp, []).append(rid)

@@ -17,6 +17,7 @@ import duckdb
 
 from filature.errors import InputError, NotFound
 from filature.resolve.records import SIDES, Side, side_of_reference, signature_sql
+from filature.resolve.stable_ids import current_entity_id
 
 VERDICTS = ("same", "different")
 
@@ -38,7 +39,8 @@ class Judgement:
 
 
 def records_of(con: duckdb.DuckDBPyConnection, reference: str) -> tuple[Side, list[str]]:
-    """The record signatures a reference stands for: itself, or an entity's current records."""
+    """The record signatures a reference stands for: itself, or an entity's current records
+    (an entity id merged away by a later run stands for the entity that took it over)."""
     side = side_of_reference(reference)
     if reference.startswith(side.record_prefix):
         cols = f"{signature_sql(side)} AS record_id"
@@ -47,8 +49,9 @@ def records_of(con: duckdb.DuckDBPyConnection, reference: str) -> tuple[Side, li
         if not found:
             raise NotFound(f"no {side.name} record {reference} in the transfers")
         return side, [reference]
+    current = current_entity_id(con, reference)   # an id merged away names its heir
     rows = con.execute("SELECT record_id FROM entity_records WHERE side = ? AND entity_id = ? "
-                       "ORDER BY record_id", [side.name, reference]).fetchall()
+                       "ORDER BY record_id", [side.name, current]).fetchall()
     if not rows:
         raise NotFound(f"no {side.name} entity {reference} (run `filature resolve` first)")
     return side, [r[0] for r in rows]

@@ -93,3 +93,22 @@ def score_records(con: duckdb.DuckDBPyConnection, table: str, model: dict[str, A
     for name in ("resolve_left", "resolve_right"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return result
+
+
+def _shape(model: dict[str, Any]) -> list[Any]:
+    """What a model compares and blocks on, without its fitted parameters."""
+    rules = [r["blocking_rule"] if isinstance(r, dict) else str(r)
+             for r in model["blocking_rules_to_generate_predictions"]]
+    levels = [[(lv["sql_condition"], lv.get("tf_adjustment_column"))
+               for lv in c["comparison_levels"]] for c in model["comparisons"]]
+    return [rules, levels]
+
+
+def fits_settings(model: dict[str, Any], side: Side) -> bool:
+    """True when ``model`` was fitted with the side's current comparisons and blocking
+    rules, so that its parameters can be reused."""
+    untrained = splink_settings.settings(side).create_settings_dict("duckdb")
+    try:
+        return _shape(model) == _shape(untrained)
+    except (KeyError, TypeError):
+        return False

@@ -16,14 +16,21 @@ def _top_evidence(language: str) -> str:
         lambda x: x.id || ' ' || x.{label} || printf(' (%.1f)', x.points)), '; ')"""
 
 
+# Where a list's order comes from: the indicator score's own rank, or the rank a supervised
+# model taught by case outcomes gave the run (``learning.ranking``); the score and the
+# explanations stay the indicator score's either way.
+RANKINGS = {"indicators": "sender_scores", "supervised": "supervised_scores"}
+
+
 def write_targets(con: duckdb.DuckDBPyConnection, run_id: str, capacity: int,
-                  language: str) -> None:
+                  language: str, ranking: str = "indicators") -> None:
     """Top ``capacity`` senders, one row each, with what a production order needs."""
     con.execute(
         f"""INSERT INTO targets
         WITH top AS (
-            SELECT * FROM sender_scores WHERE run_id = $run_id AND rank <= $capacity
-              AND score > 0
+            SELECT s.* REPLACE (r.rank AS rank) FROM sender_scores s
+            JOIN {RANKINGS[ranking]} r USING (run_id, sender_id)
+            WHERE s.run_id = $run_id AND r.rank <= $capacity AND s.score > 0
         ), tx AS (
             SELECT s.sender_id, s.receiver_id, s.transfer_id, s.sent_at, s.amount_eur
             FROM screen_tx s JOIN top USING (sender_id)

@@ -7,7 +7,8 @@ resolve -> ``transfer_parties``, ``party_names``;
 scoring -> ``screening_runs``, ``indicator_hits``, ``receiver_scores``, ``sender_scores``,
 ``targets``, ``facilitators``;
 referrals -> ``referrals``, ``referral_subjects``, ``referral_hits``, ``session_imports``,
-``sessions``, ``session_quarantine``, ``session_accounts``, ``session_flags``.
+``sessions``, ``session_quarantine``, ``session_accounts``, ``session_flags``;
+learning -> ``supervised_models``, ``supervised_scores``.
 Statements are idempotent (``IF NOT EXISTS``) so opening a store always brings it up to date.
 """
 
@@ -25,7 +26,7 @@ STATEMENTS: tuple[str, ...] = (
         name VARCHAR NOT NULL,            -- file name as given
         path VARCHAR NOT NULL,            -- absolute path at load time
         sha256 VARCHAR NOT NULL,
-        format VARCHAR NOT NULL,          -- csv | parquet
+        format VARCHAR NOT NULL,          -- csv | parquet | iso20022
         mapping VARCHAR,                  -- mapping file name, if any
         mapping_sha256 VARCHAR,
         encoding VARCHAR,
@@ -69,8 +70,10 @@ STATEMENTS: tuple[str, ...] = (
         payout_location VARCHAR,
         message VARCHAR,
         source_file_id INTEGER NOT NULL,
-        source_line BIGINT NOT NULL,
-        PRIMARY KEY (provider, transfer_id)
+        source_line BIGINT NOT NULL
+        -- One row per (provider, transfer_id): the load checks it against the store
+        -- (filature/ingest/load.py) rather than through a PRIMARY KEY, whose index DuckDB
+        -- maintains row by row and which made a national load several times slower.
     )""",
     """CREATE TABLE IF NOT EXISTS quarantine (
         source_file_id INTEGER NOT NULL,
@@ -90,8 +93,8 @@ STATEMENTS: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS phone_numbers (
         raw VARCHAR NOT NULL,             -- as captured
         country VARCHAR NOT NULL,         -- the party's country, the region it is read in
-        e164 VARCHAR,                     -- NULL when libphonenumber cannot read it
-        PRIMARY KEY (raw, country)
+        e164 VARCHAR                      -- NULL when libphonenumber cannot read it
+        -- One row per (raw, country): a load adds only the pairs it does not find here.
     )""",
     """CREATE TABLE IF NOT EXISTS fx_rates (
         currency VARCHAR NOT NULL,
@@ -146,6 +149,15 @@ STATEMENTS: tuple[str, ...] = (
         household_id VARCHAR NOT NULL,    -- receiving identities grouped as one household
         why VARCHAR NOT NULL,             -- the ties, in words ('' when alone)
         resolution_id VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS entity_aliases (
+        side VARCHAR NOT NULL,            -- sender | receiver
+        old_id VARCHAR NOT NULL,          -- an entity id that a run merged away
+        new_id VARCHAR NOT NULL,          -- the entity that took most of its records
+        resolution_id VARCHAR NOT NULL,   -- the run that merged it
+        reason VARCHAR NOT NULL,          -- merged by the model | same-person judgement J-...
+        created_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (side, old_id, resolution_id)
     )""",
     # --- scoring ----------------------------------------------------------------------
     """CREATE TABLE IF NOT EXISTS screening_runs (
@@ -328,5 +340,35 @@ STATEMENTS: tuple[str, ...] = (
         link VARCHAR NOT NULL,            -- how the session was tied to the payment, in words
         sessions_in_window BIGINT NOT NULL,
         PRIMARY KEY (window_hours, provider, transfer_id)
+    )""",
+    # --- learning (case outcomes teach the screening; see filature/learning) ------------
+    """CREATE TABLE IF NOT EXISTS supervised_models (
+        model_id VARCHAR PRIMARY KEY,
+        run_id VARCHAR NOT NULL,          -- the screening run it was fitted on and applied to
+        fitted_at TIMESTAMPTZ NOT NULL,
+        status VARCHAR NOT NULL,          -- fitted | skipped (too few labels: see reason)
+        reason VARCHAR,                   -- why no model, in words
+        positives INTEGER NOT NULL,       -- confirmed buyers found in the run
+        negatives INTEGER NOT NULL,       -- cleared senders found in the run
+        labels_outside_run INTEGER NOT NULL,
+        penalty DOUBLE,                   -- L2 penalty chosen by cross-validation
+        baseline DOUBLE,                  -- log-odds of a sender with no evidence at all
+        columns JSON,                     -- [{id, label_en, label_fr, mean, scale, coefficient}]
+        validation JSON,                  -- cross-validated figures (learning/validation.py)
+        ranking VARCHAR NOT NULL,         -- supervised | indicators: the order of the targets
+        pool INTEGER                      -- senders the model re-ordered (top of the score)
+    )""",
+    """CREATE TABLE IF NOT EXISTS supervised_scores (
+        run_id VARCHAR NOT NULL,
+        model_id VARCHAR NOT NULL,
+        sender_id VARCHAR NOT NULL,
+        probability DOUBLE NOT NULL,      -- calibrated on the labels (see learning/model.py)
+        logit DOUBLE NOT NULL,            -- the model's baseline + the contributions
+        rank BIGINT NOT NULL,             -- the blended rank (learning/ranking.py)
+        indicator_rank BIGINT NOT NULL,
+        contributions JSON NOT NULL,      -- [{id, label_en, label_fr, points, contribution}]
+        explanation_en VARCHAR NOT NULL,
+        explanation_fr VARCHAR NOT NULL,
+        PRIMARY KEY (run_id, sender_id)
     )""",
 )

@@ -10,6 +10,11 @@ const files = {
   "htmx.min.js": "node_modules/htmx.org/dist/htmx.min.js",
   "cytoscape.min.js": "node_modules/cytoscape/dist/cytoscape.min.js",
   "chart.umd.min.js": "node_modules/chart.js/dist/chart.umd.min.js",
+  // The payout map: country outlines (Natural Earth 1:50m, as TopoJSON) drawn with d3-geo.
+  "d3-array.min.js": "node_modules/d3-array/dist/d3-array.min.js",
+  "d3-geo.min.js": "node_modules/d3-geo/dist/d3-geo.min.js",
+  "topojson-client.min.js": "node_modules/topojson-client/dist/topojson-client.min.js",
+  "countries-50m.json": "node_modules/world-atlas/countries-50m.json",
 };
 
 mkdirSync(vendor, { recursive: true });

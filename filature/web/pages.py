@@ -25,6 +25,9 @@ from filature.web.i18n import COOKIE, LANGUAGES, Translator
 from filature.web.store import WebStore
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+# Templates ship with the package: compiled once, not checked on disk at every page (a
+# dozen file stats a page); restart the server after editing one.
+TEMPLATES.env.auto_reload = False
 P = Permission
 
 # The navigation bar: (path, catalogue key, permission needed to see the entry).
@@ -33,6 +36,8 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
     ("/targets", "nav.queue", P.TARGETS_VIEW),
     ("/search", "nav.search", P.TARGETS_VIEW),
     ("/import", "nav.import", P.TARGETS_VIEW),
+    ("/referrals", "nav.referrals", P.REFERRALS_VIEW),
+    ("/follow", "nav.follow", P.TARGETS_VIEW),
     ("/cases", "nav.cases", P.CASES_VIEW),
     ("/workload", "nav.workload", P.WORKLOAD_VIEW),
     ("/audit", "nav.audit", P.AUDIT_VIEW),

@@ -12,18 +12,37 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
 
+from filature.errors import FilatureError
 from filature.settings import Settings
 from filature.store import open_store
 from filature.store.query import first_row
-from filature.web.services.parties import OTHER_PAYERS
+from filature.web.services.parties import OTHER_PAYERS, night_hours
 from filature.web.services.prepare import prepare_run, prepared_run
+from filature.web.services.queue import indicator_choices
 
 RUN_CHECK_SECONDS = 5.0
+
+
+def warm_up() -> None:
+    """Read the typology pack and compile every template once, before the first readers:
+    otherwise each of the first concurrent requests does it for itself, at once.
+
+    Only a head start: a broken pack or template is left for its pages to report."""
+    from jinja2 import TemplateError
+
+    from filature.web.pages import TEMPLATES  # pages imports this module
+
+    with suppress(FilatureError):
+        night_hours()
+        indicator_choices("fr")
+    for name in TEMPLATES.env.list_templates(extensions=["html"]):
+        with suppress(TemplateError):
+            TEMPLATES.env.get_template(name)
 
 
 class WebStore:
@@ -71,6 +90,8 @@ class WebStore:
             with self._lock:  # one thread prepares; the others wait, then read
                 if prepared_run(cur) != run_id:
                     prepare_run(cur, run_id, OTHER_PAYERS + 1)
+                if self._run is None:
+                    warm_up()
                 self._run = run_id
         self._run_checked = now
         return run_id

@@ -80,6 +80,12 @@ def test_queue_target_network_and_language(browser_page: tuple) -> None:
     assert page.locator("#network-graph canvas").count() > 0
     assert page.locator("#network-table tbody tr").count() >= 1
     assert page.locator("#timeline-box canvas").is_visible()
+    # Payout cities: a map drawn from the outlines in static/vendor wherever the gazetteer
+    # knows a city, and the table in every case.
+    assert page.locator("#cities tbody tr").count() >= 1
+    if page.locator("#city-map").count():
+        page.wait_for_selector("#city-map[data-ready='true']", timeout=10_000)
+        assert page.locator("#city-map svg circle").count() >= 1
     target_path = page.url.removeprefix(base)
 
     page.locator("#lang-switch").click()
@@ -110,8 +116,10 @@ def test_pages_fit_at_200_percent_zoom(browser_page: tuple) -> None:
     try:
         page.goto(base + "/targets")
         href = page.locator("table.queue tbody a").first.get_attribute("href")
-        for url in ("/", "/targets", str(href), "/search?q=a", "/import", "/cases",
-                    "/workload"):
+        page.goto(base + str(href))
+        receiver = page.locator("#receivers tbody a").first.get_attribute("href")
+        for url in ("/", "/targets", str(href), str(receiver), "/search?q=a", "/import",
+                    "/cases", "/workload", "/account/password"):
             page.goto(base + url)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 640, (url, width)

@@ -103,3 +103,30 @@ def test_query_filters_by_user_subject_action_and_date(case_db) -> None:
     assert [e.seq for e in by_subject] == [3]
     assert n_date == 2 and [e.seq for e in by_date] == [3, 2]  # newest first
     assert n_none == 0 and not none
+
+
+def test_appends_from_many_connections_at_once_all_land_in_one_chain(case_db) -> None:
+    """Twenty users signing in together: each append takes the chain's head under the
+    database's write lock, so none fails on a taken sequence number and the chain holds."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def append() -> None:
+        for _ in range(5):
+            try:
+                with case_db.session() as session:
+                    audit.record(session, ALICE, "login", subject_type="user",
+                                 subject_id="alice")
+            except BaseException as error:  # noqa: BLE001 - collected for the assertion
+                errors.append(error)
+
+    threads = [threading.Thread(target=append) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:1]
+    report = _verify(case_db)
+    assert report.ok, report.problems
+    assert report.entries == 40 and report.last_seq == 40

@@ -226,3 +226,116 @@ def test_threshold_outside_zero_one_is_refused(models):
     con = padded().store()
     with pytest.raises(InputError):
         resolve_people(con, threshold=1.5, models=models)
+
+
+def crowded() -> World:
+    """``padded()`` with 700 more senders: a bare name is then as rare as in a real file."""
+    w = padded()
+    for k in range(700):
+        first, last = FIRST[k % len(FIRST)], LAST[k % len(LAST)]
+        send(w, f"{first} {last}{k}", f"{last} {first}b", day=k % 300, sender_city="Lyon",
+             sender_phone_e164=f"+3362{k:07d}", receiver_phone_e164=f"+63918{k:07d}")
+    return w
+
+
+def test_a_bare_record_joins_the_person_who_pays_the_same_receiver(models):
+    w = crowded()
+    rich = [send(w, "gaspard lemoine", "rowena bautista", day=d, sender_city="Lyon",
+                 sender_phone_e164="+33677001122", sender_birth_date="1961-05-04",
+                 receiver_phone_e164="+639175550101") for d in (3, 40, 80)]
+    # The operator asked nothing but the name: the model alone cannot tell him from a namesake.
+    bare = send(w, "gaspard lemoine", "rowena bautista", day=120, sender_city="Lyon",
+                receiver_phone_e164="+639175550101")
+    namesake = send(w, "gaspard lemoine", "teresita ocampo", day=130, sender_city="Lyon",
+                    sender_phone_e164="+33699887700", receiver_phone_e164="+639175550202")
+    con = w.store()
+    resolve_people(con, models=models)
+    ids = parties(con)
+    assert ids[bare][0] == ids[rich[0]][0]          # confirmed by the shared payee
+    assert ids[namesake][0] != ids[rich[0]][0]      # same name, another payee: not him
+    stats = con.execute("SELECT json_extract(parameters, '$.stats.sender.supported_links') "
+                        "FROM resolution_runs").fetchall()
+    assert int(stats[0][0]) >= 1
+
+
+def test_a_bare_record_two_namesakes_share_does_not_chain_them(models):
+    w = crowded()
+    first = send(w, "gaspard lemoine", "rowena bautista", sender_city="Lyon",
+                 sender_phone_e164="+33677001122", receiver_phone_e164="+639175550101")
+    second = send(w, "gaspard lemoine", "teresita ocampo", sender_city="Lyon",
+                  sender_phone_e164="+33699887700", sender_birth_date="1990-01-02",
+                  receiver_phone_e164="+639175550202")
+    # One bare record, written the same for both men, pays each one's receiver.
+    send(w, "gaspard lemoine", "rowena bautista", day=50, sender_city="Lyon",
+         receiver_phone_e164="+639175550101")
+    send(w, "gaspard lemoine", "teresita ocampo", day=60, sender_city="Lyon",
+         receiver_phone_e164="+639175550202")
+    con = w.store()
+    resolve_people(con, models=models)
+    ids = parties(con)
+    assert ids[first][0] != ids[second][0]
+
+
+def test_a_merged_away_id_still_finds_the_person(models):
+    from filature.resolve.judgements import records_of
+    from filature.resolve.stable_ids import current_entity_id
+
+    w = padded()
+    a = send(w, "sebastien louvet", "maria santos", sender_phone_e164="+33612121212")
+    b = send(w, "seb l", "joy reyes", sender_phone_e164="+33734343434")
+    con = w.store()
+    resolve_people(con, models=models)
+    before = parties(con)
+    assert current_entity_id(con, before[a][0]) == before[a][0]   # live ids are themselves
+    j = record_judgement(con, "same", before[a][0], before[b][0], by="analyst.martin",
+                         why="the operator confirmed one customer account")
+    resolve_people(con, models=models)
+    kept = parties(con)[a][0]
+    gone = ({before[a][0], before[b][0]} - {kept}).pop()
+    assert current_entity_id(con, gone) == kept
+    alias = con.execute("SELECT new_id, reason FROM entity_aliases WHERE old_id = ?",
+                        [gone]).fetchall()
+    assert alias == [(kept, f"same-person judgement {j.judgement_id}")]
+    _, records = records_of(con, gone)        # a judgement or an explanation may name it
+    assert record_of(con, a) in records and record_of(con, b) in records
+    # A later run keeps the alias and never hands the old id to someone else.
+    send(w, "ophelie grandin", "joy reyes", day=201, sender_phone_e164="+33611223344")
+    con.execute("INSERT INTO transfers VALUES (" + ", ".join("?" * 32) + ")", w.rows[-1])
+    resolve_people(con, models=models)
+    assert current_entity_id(con, gone) == kept
+    assert gone not in {s for s, _ in parties(con).values()}
+
+
+def test_relatives_paid_by_one_sender_stay_distinct_identities(models):
+    w = crowded()
+    c = send(w, "paul roux", "lorna dizon", receiver_city="Angeles City")
+    d = send(w, "paul roux", "ramon dizon", receiver_city="Angeles City")
+    e = send(w, "paul roux", "lorna dizon", day=40, receiver_city="Angeles City",
+             receiver_phone_e164="+639171234567", receiver_birth_date="1970-02-03")
+    con = w.store()
+    resolve_people(con, models=models)
+    ids = parties(con)
+    assert ids[c][1] != ids[d][1]        # a shared payer does not merge relatives
+    assert ids[c][1] == ids[e][1]        # but confirms the same name
+
+
+def test_a_later_run_reuses_the_fitted_models_until_the_records_grow(models):
+    import json
+
+    from filature.resolve.people import REFIT_GROWTH, _reusable
+
+    con = padded().store()
+    fitted = {side: {"records": 300, "resolution_id": "res-earlier"} for side in models}
+    con.execute("INSERT INTO resolution_runs VALUES ('res-earlier', 'splink', now(), now(), "
+                "?, 0, 0)", [json.dumps({"models": models, "fitted": fitted})])
+    resolve_people(con)     # fitting on 320 records would fail: EM finds too few pairs
+    saved = json.loads(con.execute("SELECT parameters FROM resolution_runs WHERE "
+                                   "resolution_id <> 'res-earlier'").fetchall()[0][0])
+    assert saved["fitted"]["sender"]["resolution_id"] == "res-earlier"
+    assert saved["models"]["sender"] == models["sender"]
+    previous = {"models": models, "fitted": fitted}
+    assert _reusable(previous, SENDER, int(300 * REFIT_GROWTH))
+    assert not _reusable(previous, SENDER, int(300 * REFIT_GROWTH) + 1)
+    changed = json.loads(json.dumps(models["sender"]))
+    changed["comparisons"][0]["comparison_levels"][1]["sql_condition"] = "true"
+    assert not _reusable({"models": {"sender": changed}, "fitted": fitted}, SENDER, 300)

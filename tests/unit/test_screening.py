@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from filature.indicators import load_pack
 from filature.indicators.engine import detail_sql
 from filature.resolve.exact import resolve_exact
 from filature.scoring.run import run_screening
@@ -81,7 +82,7 @@ def test_the_run_records_what_reproduces_it(screened):
     con, report = screened
     row = con.execute("SELECT status, capacity, pack_id, pack_version, pack_sha256, parameters "
                       "FROM screening_runs WHERE run_id = ?", [report.run_id]).fetchall()[0]
-    assert row[:4] == ("done", 5, "lscsa-payments", "1.3.0")
+    assert row[:4] == ("done", 5, "lscsa-payments", load_pack().version)
     assert len(row[4]) == 64
     assert json.loads(row[5])["resolution"]["method"] == "exact"
 
@@ -160,3 +161,101 @@ def test_a_receiver_paid_for_invoiced_work_carries_the_counter_indicator():
     report = run_screening(con, capacity=2)
     (points,) = _hits(con, report.run_id, "receiver", "K03").values()
     assert points == pytest.approx(-3.0)
+
+
+def test_monthly_transfers_around_payday_are_a_family_remittance_not_sessions():
+    w = World()
+    for m in range(12):  # monthly, between the 28th and the 3rd, skipping a month now and then
+        if m not in (4, 9):
+            w.send("elena anghel", "mihaela popescu", 300, day=30.4 * m + 27 + m % 5, hour=19)
+    days = [3, 11, 26, 30, 41, 60, 66, 83, 101, 104]  # sessions, bought when wanted
+    for day in days:
+        w.send("marc durand", "joy reyes", 30, day=day, hour=23)
+    con = w.store()
+    resolve_exact(con)
+    report = run_screening(con, capacity=2)
+    senders = dict(con.execute(
+        "SELECT lower(t.sender_name), p.sender_id FROM transfers t "
+        "JOIN transfer_parties p USING (provider, transfer_id)").fetchall())
+    c05 = _hits(con, report.run_id, "sender", "C05")
+    assert c05[senders["elena anghel"]] == pytest.approx(-3.5)
+    assert senders["marc durand"] not in c05
+    k04 = _hits(con, report.run_id, "receiver", "K04")
+    assert list(k04.values()) == [pytest.approx(-3.0)]
+
+
+def test_a_payroll_that_skips_weeks_keeps_its_beat():
+    w = World()
+    day = 0.0
+    for k in range(12):
+        day += 7 if k % 4 else 14  # weekly, a week skipped every month
+        w.send("patrick bernard", "yuriy moroz", 135 + k % 3, day=day, hour=10,
+               receiver_country="UA", city="Kharkiv")
+    for day in [2, 5, 19, 23, 40, 44, 71]:  # no beat
+        w.send("marc durand", "joy reyes", 40, day=day, hour=23)
+    con = w.store()
+    resolve_exact(con)
+    report = run_screening(con, capacity=2)
+    c01 = _hits(con, report.run_id, "sender", "C01")
+    senders = dict(con.execute(
+        "SELECT lower(t.sender_name), p.sender_id FROM transfers t "
+        "JOIN transfer_parties p USING (provider, transfer_id)").fetchall())
+    assert c01[senders["patrick bernard"]] == pytest.approx(-3.0)
+    assert senders["marc durand"] not in c01
+
+
+def test_two_records_of_one_man_do_not_back_each_other_as_unrelated_payers():
+    w = World()
+    for k in range(10):  # one man, two phones: the exact keys leave two records apart
+        w.send("serge martin", "rachelle ybanez", 40 + 5 * k, day=9 * k, hour=23,
+               phone="+33611111111" if k % 2 else "+33622222222")
+    con = w.store()
+    resolve_exact(con)
+    assert con.execute("SELECT count(DISTINCT sender_id) FROM transfer_parties").fetchone()[0] == 2
+    report = run_screening(con, capacity=2)
+    network = con.execute("SELECT max(network_points) FROM sender_scores WHERE run_id = ?",
+                          [report.run_id]).fetchone()[0]
+    assert network == 0
+
+
+def _senders(con):
+    return dict(con.execute(
+        "SELECT lower(t.sender_name), p.sender_id FROM transfers t "
+        "JOIN transfer_parties p USING (provider, transfer_id)").fetchall())
+
+
+def test_a_sender_carrying_a_family_name_of_the_country_is_of_its_diaspora():
+    w = World()
+    for i in range(8):  # "cruz" is a family name of the Philippines: its receivers carry it
+        w.send(f"ana{i} lopez", f"maria{i} cruz", 300, day=i, hour=12)
+    w.send("rolando cruz", "jocelyn reyes", 150, day=3, hour=21)
+    w.send("marc durand", "liza tan", 40, day=4, hour=23)
+    con = w.store()
+    resolve_exact(con)
+    report = run_screening(con, capacity=2)
+    c06 = _hits(con, report.run_id, "sender", "C06")
+    senders = _senders(con)
+    assert c06[senders["rolando cruz"]] == pytest.approx(-2.0)
+    assert senders["marc durand"] not in c06
+
+
+def test_a_woman_paid_by_several_men_each_devoted_to_her_is_not_a_facilitator():
+    w = World()
+    for m in range(3):  # three relationships with one common name
+        for k in range(8):
+            w.send(f"man{m} leroy", "natalia shevchenko", 60 + 15 * k, day=11 * k + m,
+                   hour=21, receiver_country="UA", city="Kyiv")
+    for b in range(3):  # three buyers who also pay other women
+        for k in range(8):
+            w.send(f"buyer{b} dupont", ["joy reyes", "liza cruz"][k % 2], 30, day=9 * k + b,
+                   hour=23)
+    con = w.store()
+    resolve_exact(con)
+    report = run_screening(con, capacity=3)
+    k05 = con.execute(
+        "SELECT lower(t.receiver_name), h.points FROM indicator_hits h "
+        "JOIN transfer_parties p ON p.receiver_id = h.party_id "
+        "JOIN transfers t USING (provider, transfer_id) "
+        "WHERE h.run_id = ? AND h.indicator_id = 'K05'", [report.run_id]).fetchall()
+    assert {name for name, _ in k05} == {"natalia shevchenko"}
+    assert all(points == pytest.approx(-3.0) for _, points in k05)

@@ -198,3 +198,18 @@ def test_store_without_a_run_says_what_to_do(tmp_path: Path, web_client: WebClie
         assert "Aucun criblage pour l'instant" in _text(c.get("/"))
         assert "Aucun criblage pour l'instant" in _text(c.get("/targets"))
         assert c.get("/targets/S-x").status_code == 404
+
+
+def test_a_target_id_merged_away_by_a_later_resolution_leads_to_the_person(
+        tmp_path: Path, web_client: WebClient) -> None:
+    path = _store(tmp_path / "f.duckdb")
+    con = open_store(path)
+    (current,) = con.execute("SELECT sender_id FROM sender_scores ORDER BY rank LIMIT 1")\
+        .fetchone()
+    con.execute("INSERT INTO entity_aliases VALUES ('sender', 'SE-merged', ?, 'R-1', "
+                "'merged by the model', now())", [current])
+    con.close()
+    with web_client(path) as client:
+        moved = client.get("/targets/SE-merged", follow_redirects=False)
+        assert moved.status_code == 307 and moved.headers["location"] == f"/targets/{current}"
+        assert client.get("/targets/SE-never-existed").status_code == 404

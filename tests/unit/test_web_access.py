@@ -63,7 +63,10 @@ def test_every_page_needs_a_signed_in_user_with_a_permission() -> None:
             paths.add(route.path)
             assert any(n.startswith("require_") for n in _dependency_names(route)), route.path
     assert paths >= {"/", "/targets", "/targets/{sender_id}", "/facilitators/{receiver_id}",
-                     "/search", "/import", "/cases", "/cases/{case_id}", "/workload", "/audit"}
+                     "/search", "/import", "/cases", "/cases/{case_id}", "/workload", "/audit",
+                     "/referrals", "/referrals/{referral_id}", "/referrals/{referral_id}/network",
+                     "/referrals/{referral_id}/report",
+                     "/referrals/{referral_id}/case", "/follow", "/follow/export"}
     public = {r.path for router in routes.PUBLIC_ROUTERS for r in router.routes
               if isinstance(r, APIRoute)}
     assert public == PUBLIC

@@ -20,6 +20,9 @@ DYNAMIC = {
     "case.status_": ["new", "triage", "investigation", "sent_to_prosecutor", "closed"],
     "case.outcome_": ["charged", "no_further_action", "cleared"],
     "case.origin_": ["target", "facilitator", "referral"],
+    "referral.role_": ["suspected_buyer", "suspected_facilitator", "unknown"],
+    "referral.field_": ["names", "birth_dates", "phones", "emails", "id_numbers", "usernames",
+                        "cities", "countries", "payment_references", "ip_addresses"],
 }
 
 

@@ -86,6 +86,17 @@ def test_a_dependency_added_for_every_page_guards_every_router(tmp_path: Path,
     monkeypatch.setattr(routes, "PAGE_DEPENDENCIES", [Depends(refuse)])
     with web_client(_store(tmp_path), role=None) as client:
         for url in ("/", "/targets", "/search", "/import", "/targets/x", "/facilitators/x",
-                    "/cases", "/cases/1", "/workload", "/audit"):
+                    "/cases", "/cases/1", "/workload", "/audit", "/referrals",
+                    "/referrals/x", "/follow"):
             assert client.get(url).status_code == 401, url
         assert client.get("/login").status_code == 200  # the sign-in page stays open
+
+
+def test_an_iso20022_message_can_be_uploaded(tmp_path: Path, web_client: WebClient) -> None:
+    from tests.unit.test_iso20022 import pain001, pain_tx
+
+    message = pain001([pain_tx(1), pain_tx(2), pain_tx(3, amount=None)]).encode()
+    with web_client(_store(tmp_path)) as client:
+        page = _upload(client, "bank-export.xml", message)
+        assert page.status_code == 200
+        assert '<dd class="big">2</dd>' in page.text and '<dd class="big">1</dd>' in page.text

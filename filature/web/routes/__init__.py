@@ -17,10 +17,12 @@ from filature.web.routes import (
     auth,
     cases,
     facilitator,
+    follow,
     imports,
     language,
     overview,
     queue,
+    referrals,
     search,
     target,
 )
@@ -38,6 +40,8 @@ ROUTERS: list[APIRouter] = [
     search.router,
     imports.router,
     cases.router,
+    referrals.router,
+    follow.router,
 ]
 
 # Not ``require(TARGETS_VIEW)`` for all: the prosecutor's office reads its cases without

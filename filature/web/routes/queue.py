@@ -68,7 +68,7 @@ def queue(request: Request, user: Viewer, session: CaseSession, cur: Cursor, t: 
         "result": result,
         "in_cases": cases_for_parties(session, [r["sender_id"] for r in result.rows])
         if result else {},
-        "countries": countries(cur) if run_id else [],
+        "countries": countries(cur, run_id) if run_id else [],
         "indicators": indicator_choices(t.language),
     }
     template = "partials/queue_table.html" if is_partial(request) else "queue.html"

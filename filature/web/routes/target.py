@@ -6,23 +6,30 @@ Reading it is written to the audit trail; it shows the open cases he is the subj
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from filature.cases.services import cases_for_parties
 from filature.errors import NotFound
 from filature.web.auth import log_event
 from filature.web.pages import CaseSession, Cursor, Language, Store, Viewer, render
 from filature.web.services import parties
+from filature.web.services import sessions as session_flags
 
 router = APIRouter()
 
 
-@router.get("/targets/{sender_id}", response_class=HTMLResponse)
+@router.get("/targets/{sender_id}", response_class=HTMLResponse, response_model=None)
 def target_page(sender_id: str, request: Request, user: Viewer, session: CaseSession,
-                cur: Cursor, t: Language, store: Store) -> HTMLResponse:
+                cur: Cursor, t: Language, store: Store) -> HTMLResponse | RedirectResponse:
     if store.run_id(cur) is None:
         raise NotFound("no screening run yet: run `filature screen` first")
-    target = parties.target(cur, sender_id)
+    try:
+        target = parties.target(cur, sender_id)
+    except NotFound:
+        current = parties.merged_into(cur, sender_id)
+        if current is None:
+            raise
+        return RedirectResponse(f"/targets/{current}", status_code=307)
     log_event(request, session, user, "target.view", subject_type="target",
               subject_id=sender_id)
     transfers = parties.sender_transfers(cur, sender_id)
@@ -32,6 +39,8 @@ def target_page(sender_id: str, request: Request, user: Viewer, session: CaseSes
     timeline = [{"x": tx["sent_at"].timestamp() * 1000, "y": round(tx["amount_eur"], 2),
                  "night": bool(tx["night"]), "id": tx["transfer_id"],
                  "local": tx["sent_local"].strftime("%Y-%m-%d %H:%M")} for tx in shown]
+    sessions = session_flags.session_evidence(cur, sender_id)
+    session_flags.mark_timeline(timeline, shown, sessions)
     return render(request, t, "target.html", {
         "target": target,
         "identities": identities,
@@ -43,4 +52,5 @@ def target_page(sender_id: str, request: Request, user: Viewer, session: CaseSes
         "cities": identities.pop("cities"),
         "max_transfers": parties.MAX_TRANSFERS,
         "open_cases": cases_for_parties(session, [sender_id]).get(sender_id, []),
+        "sessions": sessions,
     })

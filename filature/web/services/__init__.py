@@ -11,12 +11,29 @@ from typing import Any
 import duckdb
 
 
+class Row(dict[str, Any]):
+    """A row as a dict whose columns are also attributes (``row.name``).
+
+    Templates read ``row.name``: Jinja tries the attribute first and falls back to the key
+    through an exception, which on a page of hundreds of cells cost a fifth of its
+    rendering; here the attribute answers. Dict methods keep their names, as for a dict.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 def records(cur: duckdb.DuckDBPyConnection, sql: str,
             params: Any = None) -> list[dict[str, Any]]:
-    """Every row of ``sql`` as a dict keyed by column name (fetched to the end)."""
+    """Every row of ``sql`` as a ``Row`` keyed by column name (fetched to the end)."""
     result = cur.execute(sql, params if params is not None else [])
     columns = [d[0] for d in result.description]
-    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+    return [Row(zip(columns, row, strict=True)) for row in result.fetchall()]
 
 
 def record(cur: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ from filature.ingest import IngestReport, ingest_file
 from filature.settings import Settings
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-SUFFIXES = (".csv", ".txt", ".parquet", ".pq")
+SUFFIXES = (".csv", ".txt", ".parquet", ".pq", ".xml")
 
 
 def shipped_mappings() -> list[str]:

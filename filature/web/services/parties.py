@@ -16,6 +16,8 @@ import duckdb
 from filature.errors import NotFound
 from filature.indicators.pack import load_pack
 from filature.network.follow import household_receivers
+from filature.resolve.stable_ids import current_entity_id
+from filature.web.gazetteer import locate
 from filature.web.services import record, records
 from filature.web.services.prepare import DB
 
@@ -30,10 +32,10 @@ def night_hours() -> tuple[int, int]:
     return int(start), int(end)
 
 
-def _night_sql() -> str:
+def is_night(hour: int) -> bool:
+    """True when a local hour falls in the pack's night (which may wrap past midnight)."""
     start, end = night_hours()
-    join = "OR" if start > end else "AND"
-    return f"(hour(sent_local) >= {start} {join} hour(sent_local) < {end})"
+    return (hour >= start or hour < end) if start > end else (start <= hour < end)
 
 
 def contributions(breakdown: str | None) -> list[dict[str, Any]]:
@@ -49,6 +51,13 @@ def target(cur: duckdb.DuckDBPyConnection, sender_id: str) -> dict[str, Any]:
         raise NotFound(f"no sender {sender_id!r} in the latest screening run")
     row["contributions"] = contributions(row.pop("breakdown"))
     return row
+
+
+def merged_into(cur: duckdb.DuckDBPyConnection, sender_id: str) -> str | None:
+    """The sender id in use now for one a later resolution merged away (a link kept in a
+    case, a referral or a bookmark), or None when ``sender_id`` was never merged."""
+    current = current_entity_id(cur, sender_id)
+    return current if current != sender_id else None
 
 
 # What a party's identity page lists: (heading key, value expression, only rows where).
@@ -77,16 +86,28 @@ def _identities(cur: duckdb.DuckDBPyConnection, table: str, key: str, party_id: 
     return found
 
 
+SENDER_TX_COLUMNS = """provider, transfer_id, sent_at, sent_local, amount, currency,
+    amount_eur, channel, receiver_id, receiver_name, receiver_city, receiver_country, message,
+    sender_name, sender_birth_date, sender_phone_e164, sender_phone, sender_email,
+    sender_id_number, sender_city, sender_country"""
+
+
 def sender_transfers(cur: duckdb.DuckDBPyConnection, sender_id: str) -> list[dict[str, Any]]:
     """All the sender's transfers, oldest first, each marked when sent at night (local time),
-    with the identity he gave on each."""
-    return records(cur, f"""SELECT provider, transfer_id, sent_at, sent_local, amount, currency,
-            amount_eur, channel, receiver_id, receiver_name, receiver_city, receiver_country,
-            message, sender_name, sender_birth_date, coalesce(sender_phone_e164, sender_phone)
-            AS phone, sender_email, sender_id_number, concat_ws(', ', sender_city,
-            sender_country) AS place, {_night_sql()} AS night
-        FROM {DB}.sender_tx WHERE sender_id = ? ORDER BY sent_at, transfer_id""",  # noqa: S608
-                   [sender_id])
+    with the identity he gave on each.
+
+    The rows are read as stored and finished here (order, phone, place, night): for the few
+    rows of one sender, DuckDB's sort and expressions cost more than the reading itself."""
+    rows = records(cur, f"SELECT {SENDER_TX_COLUMNS} FROM {DB}.sender_tx "  # noqa: S608
+                        "WHERE sender_id = ?", [sender_id])
+    for tx in rows:
+        e164, raw = tx.pop("sender_phone_e164"), tx.pop("sender_phone")
+        tx["phone"] = e164 if e164 is not None else raw
+        city, country = tx.pop("sender_city"), tx.pop("sender_country")
+        tx["place"] = ", ".join(part for part in (city, country) if part is not None)
+        tx["night"] = tx["sent_local"] is not None and is_night(tx["sent_local"].hour)
+    rows.sort(key=lambda tx: (tx["sent_at"], tx["transfer_id"]))
+    return rows
 
 
 def sender_identities(transfers: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -99,23 +120,30 @@ def sender_identities(transfers: list[dict[str, Any]]) -> dict[str, list[dict[st
     columns = {"names": "sender_name", "birth_dates": "sender_birth_date", "phones": "phone",
                "emails": "sender_email", "id_numbers": "sender_id_number", "places": "place"}
     seen: dict[str, Counter[Any]] = {key: Counter() for key in [*columns, "operators"]}
-    cities: dict[str, list[float]] = {}
+    cities: dict[tuple[str | None, str | None], list[float]] = {}
     for tx in transfers:
         for key, column in columns.items():
             if tx[column] not in (None, ""):
                 seen[key][tx[column]] += 1
         seen["operators"][tx["provider"] + (f" ({tx['channel']})" if tx["channel"] else "")] += 1
-        place = f"{tx['receiver_city'] or '?'}, {tx['receiver_country']}"
-        count_eur = cities.setdefault(place, [0, 0.0])
+        count_eur = cities.setdefault((tx["receiver_city"], tx["receiver_country"]), [0, 0.0])
         count_eur[0] += 1
         count_eur[1] += tx["amount_eur"]
     found: dict[str, list[dict[str, Any]]] = {
         key: [{"value": v, "n": n} for v, n in counter.most_common()]
         for key, counter in seen.items()}
-    found["cities"] = sorted(({"place": p, "transfers": int(c), "total_eur": e}
-                              for p, (c, e) in cities.items()),
-                             key=lambda c: (-c["transfers"], c["place"]))
+    found["cities"] = placed([{"city": city, "country": country, "transfers": int(c),
+                               "total_eur": e} for (city, country), (c, e) in cities.items()])
     return found
+
+
+def placed(cities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Payout cities (city, country, transfers, total_eur), most transfers first, each with
+    its label (``place``) and its coordinates where the shipped gazetteer knows the city."""
+    for c in cities:
+        c["place"] = f"{c['city'] or '?'}, {c['country']}"
+        c["lat"], c["lon"] = locate(c["city"], c["country"]) or (None, None)
+    return sorted(cities, key=lambda c: (-c["transfers"], c["place"]))
 
 
 def beneficiaries(cur: duckdb.DuckDBPyConnection, sender_id: str) -> list[dict[str, Any]]:
@@ -124,12 +152,14 @@ def beneficiaries(cur: duckdb.DuckDBPyConnection, sender_id: str) -> list[dict[s
     Each row also carries the receiver's likeliest payers (``top_payers``) and how many it
     has (``payer_count``), which the network drawing needs.
     """
-    return records(cur, f"""SELECT receiver_id, transfers, total_eur, first_seen, last_seen,
+    rows = records(cur, f"""SELECT receiver_id, transfers, total_eur, first_seen, last_seen,
             receiver_name AS name, receiver_city AS city, receiver_country AS country,
             receiver_score AS score, payers, unrelated_payers, facilitator_rank,
             payer_count, top_payers
-        FROM {DB}.links_by_sender WHERE sender_id = ?
-        ORDER BY receiver_score DESC NULLS LAST, total_eur DESC""", [sender_id])  # noqa: S608
+        FROM {DB}.links_by_sender WHERE sender_id = ?""", [sender_id])  # noqa: S608
+    # Sorted here, as in ``sender_transfers``: score first (unscored last), then euros.
+    rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), -(r["total_eur"] or 0)))
+    return rows
 
 
 def network(cur: duckdb.DuckDBPyConnection, sender_id: str, name: str,
@@ -210,11 +240,10 @@ def payers(cur: duckdb.DuckDBPyConnection, receiver_id: str) -> list[dict[str, A
 def inflow_places(cur: duckdb.DuckDBPyConnection, receiver_id: str) -> dict[str, list]:
     """Where the money was paid out (cities) and where it came from (payer countries)."""
     return {
-        "cities": records(cur, f"""SELECT
-                concat_ws(', ', coalesce(receiver_city, '?'), receiver_country) AS place,
-                count(*) AS transfers, sum(amount_eur) AS total_eur
-            FROM {DB}.receiver_tx WHERE receiver_id = ? GROUP BY ALL
-            ORDER BY transfers DESC""", [receiver_id]),  # noqa: S608
+        "cities": placed(records(cur, f"""SELECT receiver_city AS city,
+                receiver_country AS country, count(*) AS transfers, sum(amount_eur) AS total_eur
+            FROM {DB}.receiver_tx WHERE receiver_id = ? GROUP BY ALL""",  # noqa: S608
+                                 [receiver_id])),
         "countries": records(cur, f"""SELECT sender_country AS country, count(*) AS transfers,
                 count(DISTINCT sender_id) AS payers, sum(amount_eur) AS total_eur
             FROM {DB}.receiver_tx WHERE receiver_id = ? GROUP BY ALL

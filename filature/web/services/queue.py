@@ -92,6 +92,7 @@ def _where(filters: QueueFilters) -> tuple[str, dict[str, Any]]:
 # A run's queue never changes: a page once read is kept (bounded), so readers paging
 # through the same ranked list, or coming back to it, cost no query.
 _PAGES: dict[tuple[Any, ...], QueuePage] = {}
+_COUNTS: dict[tuple[Any, ...], int] = {}
 _PAGES_KEPT = 2048
 
 
@@ -103,8 +104,13 @@ def queue_page(cur: duckdb.DuckDBPyConnection, run_id: str, filters: QueueFilter
            per_page)
     if key in _PAGES:
         return _PAGES[key]
-    total = int(records(cur, f"SELECT count(*) AS n FROM {DB}.queue WHERE {where}",  # noqa: S608
-                        params)[0]["n"])
+    count_key = (run_id, where, tuple(sorted(params.items())))
+    if count_key not in _COUNTS:  # the same for every page and sort of these filters
+        if len(_COUNTS) >= _PAGES_KEPT:
+            _COUNTS.clear()
+        _COUNTS[count_key] = int(records(
+            cur, f"SELECT count(*) AS n FROM {DB}.queue WHERE {where}", params)[0]["n"])  # noqa: S608
+    total = _COUNTS[count_key]
     pages = max(1, math.ceil(total / per_page))
     page = min(filters.page, pages)
     rows = records(cur, f"""SELECT rank, sender_id, score, name, country, transfers, total_eur,
@@ -120,9 +126,16 @@ def queue_page(cur: duckdb.DuckDBPyConnection, run_id: str, filters: QueueFilter
     return result
 
 
-def countries(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Sender countries present in the queue, most senders first, for the filter."""
-    return records(cur, f"SELECT country, n FROM {DB}.countries")  # noqa: S608
+_COUNTRIES: dict[str, list[dict[str, Any]]] = {}
+
+
+def countries(cur: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
+    """Sender countries present in the queue of ``run_id``, most senders first, for the
+    filter (read once per run: every queue page shows them)."""
+    if run_id not in _COUNTRIES:
+        _COUNTRIES.clear()
+        _COUNTRIES[run_id] = records(cur, f"SELECT country, n FROM {DB}.countries")  # noqa: S608
+    return _COUNTRIES[run_id]
 
 
 @lru_cache(maxsize=1)
