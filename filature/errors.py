@@ -3,15 +3,35 @@
 The CLI turns any ``FilatureError`` into a one-line message and a non-zero exit; the web
 app into a clear page. Backend errors are re-raised as ``StoreError`` with the SQL step
 named (``raise ... from e``) so a technical officer can see what failed.
+
+An error may also carry a message ``key`` and its ``params`` (``InputError("a note cannot be
+empty", key="case.empty_note")``): ``str(error)`` stays the English sentence the CLI
+prints, and the web app shows the catalogue's ``error.<key>`` in the reader's language.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
 
 class FilatureError(Exception):
-    """Root of every error Filature raises on purpose."""
+    """Root of every error Filature raises on purpose.
+
+    ``key`` names the message in the web catalogues (``error.<key>``) and ``params`` the
+    values it quotes; without a key the message is ``str(error)`` in every language.
+    """
+
+    key: str | None = None
+    params: Mapping[str, Any] = MappingProxyType({})
+
+    def __init__(self, *args: object, key: str | None = None,
+                 params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(*args)
+        self.key = key
+        self.params = dict(params or {})
 
 
 @dataclass
@@ -22,6 +42,8 @@ class InputError(FilatureError):
     file: str | None = None
     line: int | None = None
     column: str | None = None
+    key: str | None = field(default=None, kw_only=True)
+    params: Mapping[str, Any] = field(default_factory=dict, kw_only=True)
 
     def __str__(self) -> str:
         where = ":".join(str(p) for p in (self.file, self.line) if p is not None)

@@ -55,13 +55,14 @@ def add_evidence(session: Session, user: User, case: Case, evidence_dir: Path,
                  file_name: str, stream: BinaryIO, *, content_type: str | None = None,
                  description: str | None = None, ip: str | None = None) -> EvidenceItem:
     """Attach an uploaded file to the case, recording its hash, who added it and when."""
-    _need(can_edit(user, case), Permission.CASES_EDIT, "this case is not assigned to you")
+    _need(can_edit(user, case), Permission.CASES_EDIT, "this case is not assigned to you",
+          "forbidden.not_assigned")
     name = Path(file_name or "").name.strip()
     if not name:
-        raise InputError("an evidence file needs a name")
+        raise InputError("an evidence file needs a name", key="evidence.no_name")
     sha, size = _store_stream(evidence_dir, stream)
     if size == 0:
-        raise InputError(f"{name} is empty")
+        raise InputError(f"{name} is empty", key="evidence.empty_file", params={"name": name})
     item = EvidenceItem(case_id=case.id, file_name=name[:300],
                         content_type=(content_type or "application/octet-stream")[:100],
                         size=size, sha256=sha, added_by_id=user.id, added_at=_now(),
@@ -81,23 +82,28 @@ def read_evidence(session: Session, user: User, case: Case, evidence_id: int,
 
     The download is logged (disclosure, in the directive's words).
     """
-    _need(can_view(user, case), Permission.EVIDENCE_DOWNLOAD, "this case was not sent to you")
+    _need(can_view(user, case), Permission.EVIDENCE_DOWNLOAD, "this case was not sent to you",
+          "forbidden.not_sent")
     _need(allows(user.role, Permission.EVIDENCE_DOWNLOAD), Permission.EVIDENCE_DOWNLOAD,
-          "cannot download evidence")
+          "cannot download evidence", "forbidden.download")
     item = session.get(EvidenceItem, evidence_id)
     if item is None or item.case_id != case.id:
-        raise NotFound(f"no evidence {evidence_id} in case {case.reference}")
+        raise NotFound(f"no evidence {evidence_id} in case {case.reference}",
+                       key="evidence.not_found",
+                       params={"evidence_id": evidence_id, "reference": case.reference})
     path = stored_path(evidence_dir, item.sha256)
     if not path.exists():
         raise StoreError(f"the file of evidence {item.id} ({item.file_name}) is missing from "
-                         f"{evidence_dir}")
+                         f"{evidence_dir}", key="evidence.file_missing",
+                         params={"evidence_id": item.id, "name": item.file_name})
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     if digest.hexdigest() != item.sha256:
         raise StoreError(f"the file of evidence {item.id} ({item.file_name}) was changed on "
-                         "disk: its SHA-256 no longer matches")
+                         "disk: its SHA-256 no longer matches", key="evidence.file_changed",
+                         params={"evidence_id": item.id, "name": item.file_name})
     audit.record(session, actor_of(user, ip), "evidence.download", subject_type="case",
                  subject_id=case.reference,
                  detail={"evidence_id": item.id, "sha256": item.sha256})

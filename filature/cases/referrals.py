@@ -51,7 +51,8 @@ def _attach(session: Session, user: User, case: Case, evidence_dir: Path, file: 
     opening, without being able to edit the case afterwards."""
     sha, size = _store_stream(evidence_dir, io.BytesIO(file.content))
     if size == 0:
-        raise InputError(f"{file.name} is empty")
+        raise InputError(f"{file.name} is empty", key="evidence.empty_file",
+                         params={"name": file.name})
     item = EvidenceItem(case_id=case.id, file_name=file.name[:300],
                         content_type=file.content_type[:100], size=size, sha256=sha,
                         added_by_id=user.id, added_at=services._now(),
@@ -74,7 +75,8 @@ def open_from_referral(session: Session, user: User, opening: Opening,
         raise InputError("open_from_referral takes a referral's opening")
     if not opening.subjects:
         raise InputError(f"referral {opening.origin_id} has no hit strong enough to open a "
-                         "case on: check its hits, or wait for the next load")
+                         "case on: check its hits, or wait for the next load",
+                         key="referral.no_strong_hit", params={"referral_id": opening.origin_id})
     case = services.open_case(session, user, opening, ip=ip)
     for file in files:
         _attach(session, user, case, evidence_dir, file, ip)
@@ -87,9 +89,10 @@ def extend_with_referral(session: Session, user: User, case: Case, opening: Open
     """Add the referral's hits (as subjects) and related receivers to an open case, attach
     the network files, and audit ``case.extend``; returns the parties added."""
     services._need(services.can_edit(user, case), Permission.CASES_EDIT,
-                   "this case is not assigned to you")
+                   "this case is not assigned to you", "forbidden.not_assigned")
     if case.status not in services.OPEN_STATUSES:
-        raise InputError(f"case {case.reference} is closed: open a new case instead")
+        raise InputError(f"case {case.reference} is closed: open a new case instead",
+                         key="case.closed_cannot_extend", params={"reference": case.reference})
     present = {(p.side, p.party_id): p for p in case.parties}
     added: list[PartyRef] = []
     for party, is_subject in [(p, True) for p in opening.subjects] + [
@@ -139,7 +142,8 @@ def case_by_reference(session: Session, reference: str) -> Case:
     """The case with this reference (``C-2026-00012``), or NotFound."""
     case = session.scalar(select(Case).where(Case.reference == reference.strip()))
     if case is None:
-        raise NotFound(f"no case {reference!r}")
+        raise NotFound(f"no case {reference!r}", key="case.reference_not_found",
+                       params={"reference": reference})
     return case
 
 

@@ -89,7 +89,8 @@ def allows(role: str, permission: Permission) -> bool:
 class Forbidden(FilatureError):
     """The signed-in user's role does not allow this; the web app answers 403 and logs it."""
 
-    def __init__(self, permission: str, reason: str | None = None) -> None:
+    def __init__(self, permission: str, reason: str | None = None, *,
+                 key: str | None = None) -> None:
         self.permission = permission
         self.reason = reason or f"needs the permission {permission}"
-        super().__init__(self.reason)
+        super().__init__(self.reason, key=key)

@@ -55,9 +55,10 @@ def can_edit(user: User, case: Case) -> bool:
     return allows(user.role, Permission.CASES_EDIT) and case.assignee_id == user.id
 
 
-def _need(ok: bool, permission: Permission, reason: str) -> None:
+def _need(ok: bool, permission: Permission, reason: str, key: str) -> None:
+    """Refuse with ``reason`` (English, for the audit trail) and its message ``key``."""
     if not ok:
-        raise Forbidden(permission.value, reason)
+        raise Forbidden(permission.value, reason, key=key)
 
 
 def get_case(session: Session, user: User, case_id: int, *, ip: str | None = None,
@@ -65,8 +66,9 @@ def get_case(session: Session, user: User, case_id: int, *, ip: str | None = Non
     """The case, if this user may read it; ``log_view`` records the consultation."""
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound(f"no case {case_id}")
-    _need(can_view(user, case), Permission.CASES_VIEW, "this case was not sent to you")
+        raise NotFound(f"no case {case_id}", key="case.not_found", params={"case_id": case_id})
+    _need(can_view(user, case), Permission.CASES_VIEW, "this case was not sent to you",
+          "forbidden.not_sent")
     if log_view:
         audit.record(session, actor_of(user, ip), "case.view", subject_type="case",
                      subject_id=case.reference)
@@ -76,7 +78,8 @@ def get_case(session: Session, user: User, case_id: int, *, ip: str | None = Non
 def list_cases(session: Session, user: User, *, status: str | None = None,
                assignee: str | None = None) -> Sequence[Case]:
     """The cases this user may read, newest first, optionally by status or assignee."""
-    _need(allows(user.role, Permission.CASES_VIEW), Permission.CASES_VIEW, "cannot read cases")
+    _need(allows(user.role, Permission.CASES_VIEW), Permission.CASES_VIEW, "cannot read cases",
+          "forbidden.read_cases")
     query = select(Case).order_by(Case.opened_at.desc(), Case.id.desc())
     if user.role in SENT_CASES_ONLY:
         query = query.where(Case.sent_to_prosecutor_at.is_not(None))
@@ -95,15 +98,19 @@ def open_case(session: Session, user: User, opening: Opening, *, title: str | No
 
     An investigator who opens a case is assigned to it; others leave it to a supervisor.
     """
-    _need(allows(user.role, Permission.CASES_OPEN), Permission.CASES_OPEN, "cannot open cases")
+    _need(allows(user.role, Permission.CASES_OPEN), Permission.CASES_OPEN, "cannot open cases",
+          "forbidden.open_cases")
     if opening.kind not in ORIGINS:
-        raise InputError(f"a case opens from one of {', '.join(ORIGINS)}")
+        raise InputError(f"a case opens from one of {', '.join(ORIGINS)}",
+                         key="case.bad_origin", params={"origins": list(ORIGINS)})
     existing = session.scalar(select(Case).where(
         Case.origin_kind == opening.kind, Case.origin_id == opening.origin_id,
         Case.status.in_(OPEN_STATUSES)))
     if existing is not None:
         raise InputError(f"{opening.kind} {opening.origin_id} is already in case "
-                         f"{existing.reference}")
+                         f"{existing.reference}", key="case.already_open",
+                         params={"kind": opening.kind, "origin_id": opening.origin_id,
+                                 "reference": existing.reference})
     now = _now()
     case = Case(reference=f"tmp-{uuid.uuid4().hex[:24]}", title=(title or opening.name)[:300],
                 origin_kind=opening.kind, origin_id=opening.origin_id, run_id=opening.run_id,
@@ -130,15 +137,20 @@ def open_case(session: Session, user: User, opening: Opening, *, title: str | No
 def change_status(session: Session, user: User, case: Case, status: str, *,
                   outcome: str | None = None, ip: str | None = None) -> Case:
     """Move the case along the workflow; closing needs an outcome."""
-    _need(can_edit(user, case), Permission.CASES_EDIT, "this case is not assigned to you")
+    _need(can_edit(user, case), Permission.CASES_EDIT, "this case is not assigned to you",
+          "forbidden.not_assigned")
     if status not in TRANSITIONS.get(case.status, frozenset()):
-        allowed = ", ".join(sorted(TRANSITIONS.get(case.status, frozenset()))) or "none"
-        raise InputError(f"a case in {case.status} cannot go to {status} (allowed: {allowed})")
+        allowed = sorted(TRANSITIONS.get(case.status, frozenset()))
+        raise InputError(f"a case in {case.status} cannot go to {status} "
+                         f"(allowed: {', '.join(allowed) or 'none'})", key="case.bad_transition",
+                         params={"status": case.status, "target": status, "allowed": allowed})
     if status == "closed":
         if outcome not in OUTCOMES:
-            raise InputError(f"closing needs an outcome: {', '.join(OUTCOMES)}")
+            raise InputError(f"closing needs an outcome: {', '.join(OUTCOMES)}",
+                             key="case.outcome_needed", params={"outcomes": list(OUTCOMES)})
         if outcome == "charged" and case.sent_to_prosecutor_at is None:
-            raise InputError("only a case sent to the prosecutor can close as charged")
+            raise InputError("only a case sent to the prosecutor can close as charged",
+                             key="case.charged_not_sent")
         case.outcome, case.closed_at = outcome, _now()
     if status == "sent_to_prosecutor":
         case.sent_to_prosecutor_at = _now()
@@ -153,11 +165,13 @@ def assign(session: Session, user: User, case: Case, username: str | None, *,
            ip: str | None = None) -> Case:
     """Give the case to an investigator (or supervisor), or take it back with ``None``."""
     _need(allows(user.role, Permission.CASES_ASSIGN), Permission.CASES_ASSIGN,
-          "only a supervisor assigns cases")
+          "only a supervisor assigns cases", "forbidden.assign")
     assignee = get_user(session, username) if username else None
     if assignee is not None and (not assignee.active
                                  or not allows(assignee.role, Permission.CASES_EDIT)):
-        raise InputError(f"{username} cannot work cases (inactive, or role {assignee.role})")
+        raise InputError(f"{username} cannot work cases (inactive, or role {assignee.role})",
+                         key="case.assignee_cannot_work",
+                         params={"username": username, "role": assignee.role})
     before = case.assignee.username if case.assignee else None
     case.assignee_id = assignee.id if assignee else None
     case.assignee = assignee
@@ -171,10 +185,10 @@ def add_note(session: Session, user: User, case: Case, text: str, *,
              ip: str | None = None) -> CaseNote:
     """Append a note; analysts may annotate, as may whoever can edit the case."""
     _need(allows(user.role, Permission.CASES_NOTE) and can_view(user, case),
-          Permission.CASES_NOTE, "cannot add notes")
+          Permission.CASES_NOTE, "cannot add notes", "forbidden.notes")
     text = text.strip()
     if not text:
-        raise InputError("a note cannot be empty")
+        raise InputError("a note cannot be empty", key="case.empty_note")
     note = CaseNote(case_id=case.id, author_id=user.id, created_at=_now(), text=text,
                     author=user)
     case.notes.append(note)
@@ -188,7 +202,8 @@ def add_note(session: Session, user: User, case: Case, text: str, *,
 def set_deadline(session: Session, user: User, case: Case, deadline: date | None, *,
                  ip: str | None = None) -> Case:
     """Set or clear the case's deadline (shown as overdue on the workload page)."""
-    _need(can_edit(user, case), Permission.CASES_EDIT, "this case is not assigned to you")
+    _need(can_edit(user, case), Permission.CASES_EDIT, "this case is not assigned to you",
+          "forbidden.not_assigned")
     case.deadline, case.updated_at = deadline, _now()
     audit.record(session, actor_of(user, ip), "case.deadline", subject_type="case",
                  subject_id=case.reference,

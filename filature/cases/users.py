@@ -41,7 +41,8 @@ def get_user(session: Session, username: str) -> User:
     """The user named ``username``, or NotFound."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user named {username!r}")
+        raise NotFound(f"no user named {username!r}", key="user.not_found",
+                       params={"username": username})
     return user
 
 
@@ -54,9 +55,11 @@ def add_user(session: Session, actor: Actor, username: str, *, role: str, displa
     """
     username = username.strip().lower()
     if not _USERNAME.match(username):
-        raise InputError(f"username {username!r}: 2-64 lower-case letters, digits, . _ -")
+        raise InputError(f"username {username!r}: 2-64 lower-case letters, digits, . _ -",
+                         key="user.bad_username", params={"username": username})
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise InputError(f"a user named {username!r} already exists")
+        raise InputError(f"a user named {username!r} already exists", key="user.exists",
+                         params={"username": username})
     given = temporary_password() if password is None else password
     now = datetime.now(UTC)
     user = User(username=username, display_name=display_name.strip() or username,
@@ -97,9 +100,10 @@ def change_password(session: Session, user: User, current: str, new: str,
     if not check_password(user.password_hash, current):
         audit.record(session, actor_of(user, ip), "password.change", subject_type="user",
                      subject_id=user.username, outcome="denied")
-        raise InputError("the current password is wrong")
+        raise InputError("the current password is wrong", key="user.wrong_password")
     if new == current:
-        raise InputError("the new password must differ from the current one")
+        raise InputError("the new password must differ from the current one",
+                         key="user.same_password")
     user.password_hash = hash_password(new)
     user.must_change_password = False
     user.password_changed_at = datetime.now(UTC)
@@ -110,7 +114,7 @@ def change_password(session: Session, user: User, current: str, new: str,
 def set_capacity(session: Session, actor: Actor, username: str, capacity: int | None) -> User:
     """Set how many open cases this person can carry (shown on the workload page)."""
     if capacity is not None and capacity < 0:
-        raise InputError("a case capacity cannot be negative")
+        raise InputError("a case capacity cannot be negative", key="user.negative_capacity")
     user = get_user(session, username)
     user.case_capacity = capacity
     audit.record(session, actor, "user.capacity", subject_type="user", subject_id=username,

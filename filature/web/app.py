@@ -85,5 +85,5 @@ def create_app(db_path: Path | str, settings: Settings | None = None, *,
 def _error_page(request: Request, error: FilatureError) -> HTMLResponse:
     """A clear page saying what went wrong and what to do, in the reader's language."""
     t = translator(request)
-    context: dict[str, Any] = {"message": str(error), "status": _status(error)}
+    context: dict[str, Any] = {"message": t.error(error), "status": _status(error)}
     return render(request, t, "error.html", context, status_code=_status(error))

@@ -28,6 +28,7 @@ from filature.cases.models import User
 from filature.cases.roles import Forbidden, Permission, allows
 from filature.cases.snapshots import Opening
 from filature.cases.users import actor_of, user_for_token
+from filature.errors import FilatureError
 
 SESSION_COOKIE = "filature_session"
 LOGIN_COOKIE = "filature_login"       # a nonce binding the login form to this browser
@@ -180,6 +181,13 @@ def render(request: Request, template: str, context: dict[str, Any],
                        status_code=status_code)
 
 
+def error_message(request: Request, error: FilatureError) -> str:
+    """A user's mistake as a page shows it: in the reader's language when it has a key."""
+    from filature.web.pages import translator
+
+    return translator(request).error(error)
+
+
 def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
@@ -204,6 +212,8 @@ async def _forbidden(request: Request, error: Exception) -> Response:
     reason = error.reason if isinstance(error, Forbidden) else str(error)
     if _wants_json(request):
         return JSONResponse({"detail": reason}, status_code=403)
+    if isinstance(error, Forbidden) and error.key:
+        reason = error_message(request, error)
     return render(request, "cases/forbidden.html", {"reason": reason}, status_code=403)
 
 

@@ -13,8 +13,17 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from filature.cases.roles import ROLE_LABELS, Role
+from filature.errors import FilatureError
+
 LANGUAGES = ("fr", "en")
 COOKIE = "filature_lang"
+
+# Error parameters that hold a value the pages already label (a case's status, outcome or
+# origin): an error message quotes that label, not the stored word.
+PARAM_LABELS = {"status": "case.status_", "target": "case.status_", "allowed": "case.status_",
+                "outcome": "case.outcome_", "outcomes": "case.outcome_",
+                "kind": "case.origin_", "origins": "case.origin_"}
 
 
 @lru_cache(maxsize=len(LANGUAGES))
@@ -37,6 +46,26 @@ class Translator:
     def __call__(self, key: str, **fields: Any) -> str:
         text = self._labels[key]  # a KeyError here is a missing label: caught by the tests
         return text.format(**fields) if fields else text
+
+    def error(self, error: FilatureError) -> str:
+        """The error as the reader's language says it: the catalogue's ``error.<key>`` with
+        the error's parameters filled in, else the error's own (English) text."""
+        text = self._labels.get(f"error.{error.key}") if error.key else None
+        if text is None:
+            return str(error)
+        return text.format(**{name: self._param(name, value)
+                              for name, value in error.params.items()})
+
+    def _param(self, name: str, value: Any) -> str:
+        """One error parameter as shown: a list joined, a status or a role by its label."""
+        if isinstance(value, list | tuple):
+            return ", ".join(self._param(name, v) for v in value) or self("error.none")
+        label = f"{PARAM_LABELS[name]}{value}" if name in PARAM_LABELS else None
+        if label in self._labels:
+            return self._labels[label]
+        if name == "role" and value in ROLE_LABELS:
+            return ROLE_LABELS[Role(value)][self.language]
+        return str(value)
 
     def eur(self, value: float | None) -> str:
         return "–" if value is None else f"{self.number(value, 2)} €"

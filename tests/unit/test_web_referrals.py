@@ -249,7 +249,7 @@ def test_a_referral_opens_a_case_with_its_hits_and_network_attached(
         # The referral page now says which case it opened; a second opening is refused.
         assert reference in client.get("/referrals/PH-NBI-7").text
         again = client.post("/referrals/PH-NBI-7/case", data={"csrf_token": token})
-        assert "already in case" in _text(again)
+        assert "Un dossier est déjà ouvert sur cet élément (signalement PH-NBI-7)" in _text(again)
 
 
 def test_a_referral_extends_an_open_case_that_shares_a_party(
@@ -350,6 +350,6 @@ def test_a_referral_without_a_hit_is_kept_open_and_opens_no_case(
         assert 'id="open-case"' not in page and 'id="network-data"' not in page
         refused = client.post("/referrals/EU-NONE/case",
                               data={"csrf_token": csrf_of(client, "/referrals/EU-NONE")})
-        assert "no hit strong enough" in _text(refused)
+        assert "n'a aucune correspondance assez forte pour ouvrir un dossier" in _text(refused)
         with client.app.state.cases.database.session() as session:  # type: ignore[attr-defined]
             assert session.scalars(select(Case)).all() == []

@@ -21,6 +21,7 @@ from filature.web.auth import (
     client_ip,
     current_user,
     db_session,
+    error_message,
     render,
 )
 
@@ -92,7 +93,7 @@ def password_change(request: Request, current: str = Form(...), new: str = Form(
         change_password(session, user, current, new, client_ip(request))
     except InputError as error:
         session.commit()  # a wrong current password is logged as refused
-        return render(request, "auth/password.html", {"error": str(error), "done": False},
-                      status_code=400)
+        return render(request, "auth/password.html",
+                      {"error": error_message(request, error), "done": False}, status_code=400)
     session.commit()
     return render(request, "auth/password.html", {"error": None, "done": True})

@@ -22,7 +22,15 @@ from filature.cases.roles import Permission, allows
 from filature.cases.snapshots import ORIGINS, Opening, snapshot_from_store
 from filature.cases.users import actor_of, list_users
 from filature.errors import InputError, NotFound
-from filature.web.auth import cases_web, check_csrf, client_ip, db_session, render, require
+from filature.web.auth import (
+    cases_web,
+    check_csrf,
+    client_ip,
+    db_session,
+    error_message,
+    render,
+    require,
+)
 
 router = APIRouter()
 P = Permission
@@ -82,7 +90,8 @@ def case_open(request: Request, kind: str = Form(...), origin_id: str = Form(...
                                   ip=client_ip(request))
     except (InputError, NotFound) as error:
         session.rollback()
-        return RedirectResponse(f"/cases?error={quote(str(error))}", status_code=303)
+        return RedirectResponse(f"/cases?error={quote(error_message(request, error))}",
+                                status_code=303)
     session.commit()
     return RedirectResponse(f"/cases/{case.id}", status_code=303)
 
@@ -115,7 +124,7 @@ def case_status(request: Request, case_id: int, status: str = Form(...),
                                ip=client_ip(request))
     except InputError as error:
         session.rollback()
-        return _back(case_id, str(error))
+        return _back(case_id, error_message(request, error))
     session.commit()
     return _back(case_id)
 
@@ -129,7 +138,7 @@ def case_assign(request: Request, case_id: int, username: str = Form(""),
         services.assign(session, user, case, username or None, ip=client_ip(request))
     except (InputError, NotFound) as error:
         session.rollback()
-        return _back(case_id, str(error))
+        return _back(case_id, error_message(request, error))
     session.commit()
     return _back(case_id)
 
@@ -143,7 +152,7 @@ def case_note(request: Request, case_id: int, text: str = Form(""),
         services.add_note(session, user, case, text, ip=client_ip(request))
     except InputError as error:
         session.rollback()
-        return _back(case_id, str(error))
+        return _back(case_id, error_message(request, error))
     session.commit()
     return _back(case_id)
 
@@ -174,7 +183,7 @@ def case_evidence(request: Request, case_id: int, file: UploadFile = File(...),
                               description=description.strip() or None, ip=client_ip(request))
     except InputError as error:
         session.rollback()
-        return _back(case_id, str(error))
+        return _back(case_id, error_message(request, error))
     session.commit()
     return _back(case_id)
 

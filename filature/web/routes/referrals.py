@@ -19,7 +19,7 @@ from filature.cases import services as case_services
 from filature.cases.models import User
 from filature.cases.roles import Permission, allows
 from filature.errors import FilatureError, InputError, InvalidData, NotFound
-from filature.web.auth import cases_web, check_csrf, client_ip, log_event, require
+from filature.web.auth import cases_web, check_csrf, client_ip, error_message, log_event, require
 from filature.web.pages import CaseSession, Cursor, Language, Store, render
 from filature.web.services import follow as follow_service
 from filature.web.services import referrals as referral_service
@@ -148,7 +148,8 @@ def referral_case(referral_id: str, request: Request, user: CaseOpener,
                                                      evidence_dir, ip=client_ip(request))
     except (InputError, NotFound) as error:
         session.rollback()
-        return RedirectResponse(f"/referrals/{quote(referral_id)}?error={quote(str(error))}",
+        message = quote(error_message(request, error))
+        return RedirectResponse(f"/referrals/{quote(referral_id)}?error={message}",
                                 status_code=303)
     session.commit()
     return RedirectResponse(f"/cases/{case.id}", status_code=303)
