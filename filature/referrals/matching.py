@@ -3,8 +3,10 @@
 Each piece of evidence has a confidence and a sentence; the evidence for one subject and one
 party is combined as independent clues (1 - product of (1 - c)), so a phone and a name
 together weigh more than either. Identifiers compare exactly after normalisation; names
-fuzzily (Jaro-Winkler on the name tokens in any order), and a name hit is strengthened by a
-birth date, city or country in common.
+fuzzily, and a name hit is strengthened by a birth date, city or country in common. When a
+Splink resolution saved its models, a name pair is weighed by the model's own name
+comparison (its level and match weight, ``name_model``); otherwise by Jaro-Winkler on the
+name tokens in any order.
 
 Confidences are judgement, not calibrated probabilities; they are chosen so that an exact
 account identifier alone ranks above a name alone, and a name with a matching birth date
@@ -18,6 +20,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from filature.referrals.name_model import saved_name_models, weigh_name_pairs
 from filature.referrals.normalise import email_norm, id_norm, name_key, phone_candidates
 from filature.referrals.transaction import all_or_nothing
 
@@ -156,64 +159,97 @@ def _session_evidence(con: duckdb.DuckDBPyConnection) -> None:
         SESSION_CONFIDENCE)
 
 
-def _name_evidence(con: duckdb.DuckDBPyConnection) -> None:
-    """Names close to a subject's name, on the side its role points to, with their context."""
-    low, high = NAME_CONFIDENCE
-    con.execute(_TOKEN_SIMILARITY)
-    con.execute(
-        """INSERT INTO ref_evidence
-        WITH tp AS (FROM ref_parties), names AS (
-            SELECT 'sender' AS side, sender_id AS party_id, sender_name_norm AS name
-            FROM tp GROUP BY ALL
-            UNION ALL SELECT 'receiver', receiver_id, receiver_name_norm FROM tp GROUP BY ALL
-        ), name_tokens AS (
-            SELECT DISTINCT side, name, unnest(string_split(name, ' ')) AS token
-            FROM (SELECT DISTINCT side, name FROM names)
-        ), close_tokens AS (  -- blocking: a name is compared only if it has a token close
-            SELECT DISTINCT k.referral_id, k.subject_no, v.token  -- to one of the subject's
-            FROM (SELECT referral_id, subject_no, unnest(string_split(value, ' ')) AS token
-                  FROM ref_keys WHERE kind = 'name') k
-            JOIN (SELECT DISTINCT token FROM name_tokens) v
-              ON jaro_winkler_similarity(k.token, v.token) >= $token_min
-        ), candidates AS (
-            SELECT DISTINCT c.referral_id, c.subject_no, nt.side, nt.name
-            FROM close_tokens c JOIN name_tokens nt USING (token)
-        ), compared AS (  -- each distinct name once, however many transfers carry it
-            SELECT k.referral_id, k.subject_no, k.shown, k.value, c.side, c.name,
-                   jaro_winkler_similarity(k.value, array_to_string(
-                       list_sort(string_split(c.name, ' ')), ' ')) AS jw
-            FROM ref_keys k JOIN referral_subjects s USING (referral_id, subject_no)
-            JOIN candidates c USING (referral_id, subject_no)
-            WHERE k.kind = 'name' AND list_contains(
-                CASE s.role WHEN 'suspected_buyer' THEN ['sender']
-                            WHEN 'suspected_facilitator' THEN ['receiver']
-                            ELSE ['sender', 'receiver'] END, c.side)
-        ), scored AS (
-            SELECT *, CASE WHEN jw >= $min_sim THEN jw  -- the cheap measure suffices
-                ELSE greatest(jw, (ref_token_similarity(value, name)
-                                   + ref_token_similarity(name, value)) / 2) END AS sim
-            FROM compared
-        ), pairs AS (
-            SELECT s.*, n.party_id FROM scored s JOIN names n USING (side, name)
-            WHERE s.sim >= $min_sim
-        ), best AS (
-            SELECT * FROM pairs WHERE sim >= $min_sim
-            QUALIFY row_number() OVER (PARTITION BY referral_id, subject_no, side, party_id
-                                       ORDER BY sim DESC, name) = 1
-        ), kept AS (
-            SELECT * FROM best QUALIFY row_number() OVER (
-                PARTITION BY referral_id, subject_no ORDER BY sim DESC, party_id)
-                <= $per_subject
-        )
-        SELECT referral_id, subject_no, side, party_id, 'name',
-               $low + ($high - $low) * (sim - $min_sim) / (1 - $min_sim),
-               'name "' || shown || '" is close to "' || name || '"'
-               || printf(' (similarity %.2f)', sim)
-        FROM kept""",
-        {"min_sim": NAME_MIN_SIMILARITY, "per_subject": NAME_HITS_PER_SUBJECT,
-         "token_min": TOKEN_MIN_SIMILARITY,
-         "low": low, "high": high},
+# Pairs of a subject's name and a party's name worth comparing, on the side its role points
+# to: blocking keeps a party name only if it has a token close to one of the subject's.
+_NAME_CANDIDATES = """CREATE OR REPLACE TEMP TABLE ref_name_pairs AS
+    WITH tp AS (FROM ref_parties), names AS (
+        SELECT DISTINCT 'sender' AS side, sender_name_norm AS name FROM tp
+        UNION SELECT 'receiver', receiver_name_norm FROM tp
+    ), name_tokens AS (
+        SELECT DISTINCT side, name, unnest(string_split(name, ' ')) AS token FROM names
+    ), close_tokens AS (
+        SELECT DISTINCT k.referral_id, k.subject_no, v.token
+        FROM (SELECT referral_id, subject_no, unnest(string_split(value, ' ')) AS token
+              FROM ref_keys WHERE kind = 'name') k
+        JOIN (SELECT DISTINCT token FROM name_tokens) v
+          ON jaro_winkler_similarity(k.token, v.token) >= $token_min
+    ), candidates AS (
+        SELECT DISTINCT c.referral_id, c.subject_no, nt.side, nt.name
+        FROM close_tokens c JOIN name_tokens nt USING (token)
+    )  -- each distinct name once, however many transfers carry it
+    SELECT k.referral_id, k.subject_no, k.shown, k.value, c.side, c.name
+    FROM ref_keys k JOIN referral_subjects s USING (referral_id, subject_no)
+    JOIN candidates c USING (referral_id, subject_no)
+    WHERE k.kind = 'name' AND list_contains(
+        CASE s.role WHEN 'suspected_buyer' THEN ['sender']
+                    WHEN 'suspected_facilitator' THEN ['receiver']
+                    ELSE ['sender', 'receiver'] END, c.side)"""
+
+# The best name pair of each subject and party, at most NAME_HITS_PER_SUBJECT per subject,
+# as evidence; ``scored`` gives each pair a ``score`` (higher is closer), a confidence and a
+# reason, and keeps only the pairs that are a hit.
+_NAME_HITS = """INSERT INTO ref_evidence
+    WITH tp AS (FROM ref_parties), names AS (
+        SELECT DISTINCT 'sender' AS side, sender_id AS party_id, sender_name_norm AS name
+        FROM tp
+        UNION SELECT 'receiver', receiver_id, receiver_name_norm FROM tp
+    ), scored AS ({scored}), best AS (
+        SELECT s.*, n.party_id FROM scored s JOIN names n USING (side, name)
+        QUALIFY row_number() OVER (PARTITION BY referral_id, subject_no, side, n.party_id
+                                   ORDER BY score DESC, name) = 1
+    ), kept AS (
+        SELECT * FROM best QUALIFY row_number() OVER (
+            PARTITION BY referral_id, subject_no ORDER BY score DESC, party_id)
+            <= $per_subject
     )
+    SELECT referral_id, subject_no, side, party_id, 'name', confidence,
+           'name "' || shown || '" is close to "' || name || '" (' || detail || ')'
+    FROM kept"""
+
+# Without a saved model: Jaro-Winkler on the sorted names, or on the tokens in any order.
+_JARO_WINKLER_SCORED = """
+    WITH compared AS (
+        SELECT *, jaro_winkler_similarity(value, array_to_string(
+                      list_sort(string_split(name, ' ')), ' ')) AS jw
+        FROM ref_name_pairs
+    ), closeness AS (
+        SELECT *, CASE WHEN jw >= $min_sim THEN jw  -- the cheap measure suffices
+            ELSE greatest(jw, (ref_token_similarity(value, name)
+                               + ref_token_similarity(name, value)) / 2) END AS score
+        FROM compared
+    )
+    SELECT referral_id, subject_no, shown, side, name, score,
+           $low + ($high - $low) * (score - $min_sim) / (1 - $min_sim) AS confidence,
+           printf('similarity %.2f', score) AS detail
+    FROM closeness WHERE score >= $min_sim"""
+
+# With the resolution model: the pair's level and its weight (see ``name_model``).
+_MODEL_SCORED = """
+    SELECT referral_id, subject_no, shown, side, name, weight AS score,
+           $low + ($high - $low) * probability AS confidence,
+           printf('''%s'' level, match weight %+.1f from the resolution model', label, weight)
+               AS detail
+    FROM ref_name_weighed WHERE weight > 0"""
+
+
+def _name_evidence(con: duckdb.DuckDBPyConnection) -> None:
+    """Names close to a subject's name, on the side its role points to, with their context.
+
+    With the models of a Splink resolution saved in the store, a name pair is weighed by the
+    model's own name comparison (``name_model``); without, by Jaro-Winkler similarity.
+    """
+    low, high = NAME_CONFIDENCE
+    con.execute(_NAME_CANDIDATES, {"token_min": TOKEN_MIN_SIMILARITY})
+    models = saved_name_models(con)
+    if models:
+        weigh_name_pairs(con, models, "ref_name_pairs", "ref_name_weighed")
+        con.execute(_NAME_HITS.format(scored=_MODEL_SCORED),
+                    {"per_subject": NAME_HITS_PER_SUBJECT, "low": low, "high": high})
+    else:
+        con.execute(_TOKEN_SIMILARITY)
+        con.execute(_NAME_HITS.format(scored=_JARO_WINKLER_SCORED),
+                    {"min_sim": NAME_MIN_SIMILARITY, "per_subject": NAME_HITS_PER_SUBJECT,
+                     "low": low, "high": high})
     # Context only strengthens a name: on its own a city or a birth date names nobody.
     con.execute(
         """INSERT INTO ref_evidence
