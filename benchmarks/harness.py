@@ -30,6 +30,24 @@ def run_cli(args: list[str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
+def synth_args(world: Path, transfers: int, seed: int, buyers: int | None = None) -> list[str]:
+    """``filature synth`` of a world of about ``transfers`` transfers."""
+    args = ["synth", str(world), "--senders", str(round(transfers / TRANSFERS_PER_SENDER)),
+            "--seed", str(seed)]
+    return args + (["--buyers", str(buyers)] if buyers is not None else [])
+
+
+def ingest_stages(world: Path, db: Path) -> list[tuple[str, list[str]]]:
+    """Ingest of a synthetic world's two files as a user would: the canonical CSV, then the
+    operator's export through its mapping."""
+    return [
+        ("ingest transfers.csv", ["--db", str(db), "ingest", str(world / "transfers.csv")]),
+        ("ingest operator export", ["--db", str(db), "ingest",
+                                    str(world / "operator_export.csv"), "--mapping",
+                                    str(world / "operator_export.toml")]),
+    ]
+
+
 def machine() -> dict[str, str | int]:
     """The processor, cores, memory and versions a figure was measured with."""
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

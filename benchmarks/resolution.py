@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import TRANSFERS_PER_SENDER, run_cli  # noqa: E402
+from harness import ingest_stages, run_cli, synth_args  # noqa: E402
 
 from filature.resolve.evaluate import buyers_listed_twice, evaluate  # noqa: E402
 from filature.store import open_store  # noqa: E402
@@ -38,11 +38,9 @@ def prepare(workdir: Path, transfers: int, seed: int, reuse: bool) -> tuple[Path
     if not (reuse and db.exists()):
         shutil.rmtree(workdir, ignore_errors=True)
         workdir.mkdir(parents=True)
-        run_cli(["synth", str(world), "--senders", str(round(transfers / TRANSFERS_PER_SENDER)),
-                 "--seed", str(seed)])
-        run_cli(["--db", str(db), "ingest", str(world / "transfers.csv")])
-        run_cli(["--db", str(db), "ingest", str(world / "operator_export.csv"),
-                 "--mapping", str(world / "operator_export.toml")])
+        run_cli(synth_args(world, transfers, seed))
+        for _, args in ingest_stages(world, db):
+            run_cli(args)
     con = open_store(db)
     for table in ("entity_records", "entity_aliases", "receiver_households", "transfer_parties",
                   "resolution_runs"):

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import TRANSFERS_PER_SENDER, machine, run_cli  # noqa: E402
+from harness import TRANSFERS_PER_SENDER, ingest_stages, machine, run_cli, synth_args  # noqa: E402
 from quality import evaluate_ranking, load_truth  # noqa: E402
 
 from filature.indicators import load_pack  # noqa: E402
@@ -58,15 +58,11 @@ def main() -> None:
     senders = round(args.transfers / TRANSFERS_PER_SENDER)
     stages: dict[str, dict[str, float]] = {}
 
-    t, rss = run_cli(["synth", str(world), "--senders", str(senders), "--buyers",
-                        str(args.buyers), "--seed", str(args.seed)])
+    t, rss = run_cli(synth_args(world, args.transfers, args.seed, args.buyers))
     stages["synth (not counted)"] = {"seconds": t, "peak_rss_mb": rss}
     plain = plain_duckdb_load(world / "transfers.csv", work)
     pipeline = [
-        ("ingest transfers.csv", ["--db", str(db), "ingest", str(world / "transfers.csv")]),
-        ("ingest operator export", ["--db", str(db), "ingest",
-                                    str(world / "operator_export.csv"), "--mapping",
-                                    str(world / "operator_export.toml")]),
+        *ingest_stages(world, db),
         ("screen", ["--db", str(db), "screen", "--capacity", str(args.capacity)]),
         ("export targets", ["--db", str(db), "targets", "-f", "csv", "-o",
                             str(work / "targets.csv")]),

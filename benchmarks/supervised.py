@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import TRANSFERS_PER_SENDER, machine, run_cli  # noqa: E402
+from harness import ingest_stages, machine, run_cli, synth_args  # noqa: E402
 from quality import Quality, evaluate_ranking, load_truth  # noqa: E402
 
 from filature.learning import learn_from_outcomes  # noqa: E402
@@ -39,15 +39,10 @@ def build(work: Path, transfers: int, buyers: int, seed: int, capacity: int) -> 
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     world, db = work / "world", work / "f.duckdb"
-    senders = round(transfers / TRANSFERS_PER_SENDER)
     stages = {}
     for name, args in [
-        ("synth", ["synth", str(world), "--senders", str(senders), "--buyers", str(buyers),
-                   "--seed", str(seed)]),
-        ("ingest", ["--db", str(db), "ingest", str(world / "transfers.csv")]),
-        ("ingest operator export", ["--db", str(db), "ingest",
-                                    str(world / "operator_export.csv"), "--mapping",
-                                    str(world / "operator_export.toml")]),
+        ("synth", synth_args(world, transfers, seed, buyers)),
+        *ingest_stages(world, db),
         ("screen", ["--db", str(db), "screen", "--capacity", str(capacity), "--no-labels"]),
     ]:
         stages[name] = run_cli(args)[0]

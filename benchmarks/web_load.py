@@ -44,7 +44,7 @@ import duckdb
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import CLI, TRANSFERS_PER_SENDER, machine, run_cli  # noqa: E402
+from harness import CLI, ingest_stages, machine, run_cli, synth_args  # noqa: E402
 
 USERNAME = "bench"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -73,15 +73,9 @@ def build(workdir: Path, transfers: int, buyers: int, seed: int,
         return {}
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    stages = {
-        "synth": ["synth", str(world), "--senders", str(round(transfers / TRANSFERS_PER_SENDER)),
-                  "--buyers", str(buyers), "--seed", str(seed)],
-        "ingest transfers": ["--db", str(db), "ingest", str(world / "transfers.csv")],
-        "ingest operator export": ["--db", str(db), "ingest",
-                                   str(world / "operator_export.csv"), "--mapping",
-                                   str(world / "operator_export.toml")],
-        "screen": ["--db", str(db), "screen"],
-    }
+    stages = {"synth": synth_args(world, transfers, seed, buyers),
+              **dict(ingest_stages(world, db)),
+              "screen": ["--db", str(db), "screen"]}
     timings = {}
     for name, args in stages.items():
         seconds, rss = run_cli(args)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from filature.store.query import NAME_KEY
+
 if TYPE_CHECKING:
     from filature.indicators.pack import PackParameters
 
@@ -172,9 +174,14 @@ def build_transfer_flags(con: duckdb.DuckDBPyConnection, p: PackParameters) -> N
                dt.sender_name_norm IS NOT NULL AS diaspora,
                date_diff('day', t.sender_birth_date, t.receiver_birth_date) / 365.25 AS age_gap,
                list_contains($hotspots, lower(trim(coalesce(t.receiver_city, '')))) AS hotspot,
-               -- One beneficiary however her identities are split: a name's tokens, sorted.
-               array_to_string(list_sort(string_split(t.receiver_name_norm, ' ')), ' ')
-                   AS beneficiary_key
+               -- One beneficiary however her identities are split, one payer however his
+               -- records are: a name's tokens, sorted.
+               {NAME_KEY.format(col="t.receiver_name_norm")} AS beneficiary_key,
+               {NAME_KEY.format(col="t.sender_name_norm")} AS sender_key,
+               -- Days since the sender's previous transfer to the same receiver.
+               date_diff('second', lag(t.sent_at) OVER (
+                   PARTITION BY p.sender_id, p.receiver_id ORDER BY t.sent_at), t.sent_at)
+                   / 86400.0 AS pair_gap
         FROM transfers t JOIN transfer_parties p USING (provider, transfer_id)
         LEFT JOIN name_ties nt USING (sender_name_norm, receiver_name_norm)
         LEFT JOIN diaspora_ties dt USING (sender_name_norm, receiver_country)""",
@@ -196,15 +203,11 @@ def build_pairs(con: duckdb.DuckDBPyConnection, p: PackParameters) -> None:
     """
     con.execute(
         """CREATE OR REPLACE TEMP TABLE screen_pairs AS
-        WITH gaps AS (
-            SELECT sender_id, receiver_id, amount_eur, risk, related,
-                   date_diff('second', lag(sent_at) OVER w, sent_at) / 86400.0 AS gap
+        WITH beats AS (
+            SELECT sender_id, receiver_id, amount_eur, risk, related, pair_gap AS gap,
+                   pair_gap / nullif(median(pair_gap) OVER (
+                       PARTITION BY sender_id, receiver_id), 0) AS beats
             FROM screen_tx
-            WINDOW w AS (PARTITION BY sender_id, receiver_id ORDER BY sent_at)
-        ), beats AS (
-            SELECT *, gap / nullif(median(gap) OVER (PARTITION BY sender_id, receiver_id), 0)
-                          AS beats
-            FROM gaps
         )
         SELECT sender_id, receiver_id, count(*) AS n, bool_or(risk) AS risk,
                bool_or(related) AS related, sum(amount_eur) AS total_eur,
@@ -232,10 +235,7 @@ def build_monthly_rhythm(con: duckdb.DuckDBPyConnection, p: PackParameters) -> N
     con.execute(
         """CREATE OR REPLACE TEMP TABLE screen_rhythm AS
         WITH risk_tx AS (
-            SELECT sender_id, receiver_id, provider, transfer_id, local_day,
-                   date_diff('second', lag(sent_at) OVER (
-                       PARTITION BY sender_id, receiver_id ORDER BY sent_at), sent_at)
-                       / 86400.0 AS pair_gap
+            SELECT sender_id, receiver_id, provider, transfer_id, local_day, pair_gap
             FROM screen_tx WHERE risk
         ), windows AS (
             SELECT r.sender_id, w.start, count(*) AS k

@@ -73,11 +73,7 @@ def _payer_keys(con: duckdb.DuckDBPyConnection) -> None:
     """
     con.execute(
         """CREATE OR REPLACE TEMP TABLE payer_keys AS
-        SELECT p.sender_id,
-               array_to_string(list_sort(string_split(mode(t.sender_name_norm), ' ')), ' ')
-                   AS payer_key
-        FROM transfers t JOIN transfer_parties p USING (provider, transfer_id)
-        GROUP BY p.sender_id"""
+        SELECT sender_id, mode(sender_key) AS payer_key FROM screen_tx GROUP BY sender_id"""
     )
 
 

@@ -23,6 +23,7 @@ import duckdb
 from filature.referrals.name_model import saved_name_models, weigh_name_pairs
 from filature.referrals.normalise import email_norm, id_norm, name_key, phone_candidates
 from filature.referrals.transaction import all_or_nothing
+from filature.store.query import NAME_KEY
 
 # Confidence of each kind of evidence, on its own.
 EXACT_CONFIDENCE = {"reference": 0.99, "email": 0.95, "id": 0.95, "phone": 0.9}
@@ -207,10 +208,9 @@ _NAME_HITS = """INSERT INTO ref_evidence
     FROM kept"""
 
 # Without a saved model: Jaro-Winkler on the sorted names, or on the tokens in any order.
-_JARO_WINKLER_SCORED = """
+_JARO_WINKLER_SCORED = f"""
     WITH compared AS (
-        SELECT *, jaro_winkler_similarity(value, array_to_string(
-                      list_sort(string_split(name, ' ')), ' ')) AS jw
+        SELECT *, jaro_winkler_similarity(value, {NAME_KEY.format(col="name")}) AS jw
         FROM ref_name_pairs
     ), closeness AS (
         SELECT *, CASE WHEN jw >= $min_sim THEN jw  -- the cheap measure suffices

@@ -25,10 +25,7 @@ import duckdb
 import igraph as ig
 import numpy as np
 
-from filature.store.query import scalar
-
-# Tokens of a normalised name, sorted: "REY Bruno" and "Bruno Rey" give the same key.
-NAME_KEY = "array_to_string(list_sort(string_split({col}, ' ')), ' ')"
+from filature.store.query import NAME_KEY, scalar
 
 SENDER_KEYS = {
     "id": "sender_id_number",

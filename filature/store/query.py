@@ -10,6 +10,10 @@ from typing import Any
 
 import duckdb
 
+# Tokens of a normalised name, sorted: "REY Bruno" and "Bruno Rey" give the same key. An SQL
+# template over one column, shared by the exact resolution and the screening.
+NAME_KEY = "array_to_string(list_sort(string_split({col}, ' ')), ' ')"
+
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:
     """The first column of the first row, or None when there is no row."""
