@@ -7,6 +7,7 @@ the page; a refusal is a logged 403 (see ``filature.web.auth``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -21,7 +22,7 @@ from filature.cases.models import Case, User
 from filature.cases.roles import Permission, allows
 from filature.cases.snapshots import ORIGINS, Opening, snapshot_from_store
 from filature.cases.users import actor_of, list_users
-from filature.errors import InputError, NotFound
+from filature.errors import FilatureError, InputError, NotFound
 from filature.web.auth import (
     cases_web,
     check_csrf,
@@ -49,6 +50,19 @@ def _case(session: Session, user: User, case_id: int, request: Request, *,
 def _back(case_id: int, error: str | None = None) -> RedirectResponse:
     suffix = f"?error={quote(error)}" if error else ""
     return RedirectResponse(f"/cases/{case_id}{suffix}", status_code=303)
+
+
+def _act(request: Request, session: Session, case_id: int, action: Callable[[], object],
+         mistakes: tuple[type[FilatureError], ...] = (InputError,)) -> RedirectResponse:
+    """Run one change to a case and go back to its page: committed, or rolled back with the
+    user's mistake shown there in his language."""
+    try:
+        action()
+    except mistakes as error:
+        session.rollback()
+        return _back(case_id, error_message(request, error))
+    session.commit()
+    return _back(case_id)
 
 
 def _snapshot(request: Request, kind: str, origin_id: str, run_id: str | None) -> Opening:
@@ -119,14 +133,8 @@ def case_status(request: Request, case_id: int, status: str = Form(...),
                 outcome: str = Form(""), user: User = Depends(require(P.CASES_EDIT)),
                 session: Session = Depends(db_session)) -> Response:
     case = _case(session, user, case_id, request)
-    try:
-        services.change_status(session, user, case, status, outcome=outcome or None,
-                               ip=client_ip(request))
-    except InputError as error:
-        session.rollback()
-        return _back(case_id, error_message(request, error))
-    session.commit()
-    return _back(case_id)
+    return _act(request, session, case_id, lambda: services.change_status(
+        session, user, case, status, outcome=outcome or None, ip=client_ip(request)))
 
 
 @router.post("/cases/{case_id}/assign", dependencies=CSRF)
@@ -134,13 +142,9 @@ def case_assign(request: Request, case_id: int, username: str = Form(""),
                 user: User = Depends(require(P.CASES_ASSIGN)),
                 session: Session = Depends(db_session)) -> Response:
     case = _case(session, user, case_id, request)
-    try:
-        services.assign(session, user, case, username or None, ip=client_ip(request))
-    except (InputError, NotFound) as error:
-        session.rollback()
-        return _back(case_id, error_message(request, error))
-    session.commit()
-    return _back(case_id)
+    return _act(request, session, case_id, lambda: services.assign(
+        session, user, case, username or None, ip=client_ip(request)),
+        mistakes=(InputError, NotFound))
 
 
 @router.post("/cases/{case_id}/notes", dependencies=CSRF)
@@ -148,13 +152,8 @@ def case_note(request: Request, case_id: int, text: str = Form(""),
               user: User = Depends(require(P.CASES_NOTE)),
               session: Session = Depends(db_session)) -> Response:
     case = _case(session, user, case_id, request)
-    try:
-        services.add_note(session, user, case, text, ip=client_ip(request))
-    except InputError as error:
-        session.rollback()
-        return _back(case_id, error_message(request, error))
-    session.commit()
-    return _back(case_id)
+    return _act(request, session, case_id,
+                lambda: services.add_note(session, user, case, text, ip=client_ip(request)))
 
 
 @router.post("/cases/{case_id}/deadline", dependencies=CSRF)
@@ -177,15 +176,10 @@ def case_evidence(request: Request, case_id: int, file: UploadFile = File(...),
                   session: Session = Depends(db_session)) -> Response:
     """Attach a file; it is stored under its SHA-256 and the upload is logged."""
     case = _case(session, user, case_id, request)
-    try:
-        evidence.add_evidence(session, user, case, cases_web(request).evidence_dir,
-                              file.filename or "", file.file, content_type=file.content_type,
-                              description=description.strip() or None, ip=client_ip(request))
-    except InputError as error:
-        session.rollback()
-        return _back(case_id, error_message(request, error))
-    session.commit()
-    return _back(case_id)
+    return _act(request, session, case_id, lambda: evidence.add_evidence(
+        session, user, case, cases_web(request).evidence_dir, file.filename or "", file.file,
+        content_type=file.content_type, description=description.strip() or None,
+        ip=client_ip(request)))
 
 
 @router.get("/cases/{case_id}/evidence/{evidence_id}")

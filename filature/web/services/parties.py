@@ -43,14 +43,20 @@ def contributions(breakdown: str | None) -> list[dict[str, Any]]:
     return list(json.loads(breakdown)) if breakdown else []
 
 
-def target(cur: duckdb.DuckDBPyConnection, sender_id: str) -> dict[str, Any]:
-    """The queue row of a sender, with the contributions to his score."""
-    row = record(cur, f"SELECT * FROM {DB}.senders WHERE sender_id = ?",  # noqa: S608
-                 [sender_id])
+def _scored(cur: duckdb.DuckDBPyConnection, table: str, key: str, party_id: str,
+            what: str) -> dict[str, Any]:
+    """A party's row of the prepared run tables, with the contributions to its score."""
+    row = record(cur, f"SELECT * FROM {DB}.{table} WHERE {key} = ?",  # noqa: S608
+                 [party_id])
     if row is None:
-        raise NotFound(f"no sender {sender_id!r} in the latest screening run")
+        raise NotFound(f"no {what} {party_id!r} in the latest screening run")
     row["contributions"] = contributions(row.pop("breakdown"))
     return row
+
+
+def target(cur: duckdb.DuckDBPyConnection, sender_id: str) -> dict[str, Any]:
+    """The queue row of a sender, with the contributions to his score."""
+    return _scored(cur, "senders", "sender_id", sender_id, "sender")
 
 
 def merged_into(cur: duckdb.DuckDBPyConnection, sender_id: str) -> str | None:
@@ -201,12 +207,7 @@ def network(cur: duckdb.DuckDBPyConnection, sender_id: str, name: str,
 
 def facilitator(cur: duckdb.DuckDBPyConnection, receiver_id: str) -> dict[str, Any]:
     """A receiving identity's scores and counts, with the contributions to its score."""
-    row = record(cur, f"SELECT * FROM {DB}.receivers WHERE receiver_id = ?",  # noqa: S608
-                 [receiver_id])
-    if row is None:
-        raise NotFound(f"no receiving identity {receiver_id!r} in the latest screening run")
-    row["contributions"] = contributions(row.pop("breakdown"))
-    return row
+    return _scored(cur, "receivers", "receiver_id", receiver_id, "receiving identity")
 
 
 def receiver_identities(cur: duckdb.DuckDBPyConnection, receiver_id: str) -> dict[str, list]:
