@@ -15,13 +15,15 @@ TRANSFERS_PER_SENDER = 8.4  # what the synthetic world gives on average (see syn
 CLI = [str(Path(sys.executable).with_name("filature"))]
 
 
-def run_cli(args: list[str]) -> tuple[float, float]:
-    """Run one CLI command; (wall seconds, peak RSS in MB) of that process.
+def run_cli(args: list[str], program: list[str] | None = None) -> tuple[float, float]:
+    """Run one CLI command (or ``program`` with ``args``); (wall seconds, peak RSS in MB) of
+    that process.
 
     Each stage runs in its own process because a child starts with its parent's peak memory:
     measured in one process, the stages' peaks would hide each other."""
     started = time.perf_counter()
-    proc = subprocess.Popen(CLI + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen((CLI if program is None else program) + args,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     if status != 0:

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/screening.py --transfers 1000000
     .venv/bin/python benchmarks/screening.py --transfers 500000 --buyers 300
+    .venv/bin/python benchmarks/screening.py --transfers 500000 --buyers 300 --seed 23 --stress
 
 Generates a synthetic world, then runs each stage as the user would (the `filature` CLI,
 one process per stage, so peak memory is measured per stage), times DuckDB merely loading
@@ -49,6 +50,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--capacity", type=int, default=300)
     parser.add_argument("--workdir", type=Path, default=Path("benchmarks/out/screening"))
+    parser.add_argument("--stress", action="store_true",
+                        help="a world with other confounder shares (benchmarks/stress_world.py)")
     args = parser.parse_args()
 
     work = args.workdir
@@ -58,7 +61,11 @@ def main() -> None:
     senders = round(args.transfers / TRANSFERS_PER_SENDER)
     stages: dict[str, dict[str, float]] = {}
 
-    t, rss = run_cli(synth_args(world, args.transfers, args.seed, args.buyers))
+    if args.stress:
+        stress = [sys.executable, str(Path(__file__).with_name("stress_world.py"))]
+        t, rss = run_cli(synth_args(world, args.transfers, args.seed, args.buyers)[1:], stress)
+    else:
+        t, rss = run_cli(synth_args(world, args.transfers, args.seed, args.buyers))
     stages["synth (not counted)"] = {"seconds": t, "peak_rss_mb": rss}
     plain = plain_duckdb_load(world / "transfers.csv", work)
     pipeline = [
@@ -86,14 +93,15 @@ def main() -> None:
                                 args.capacity)
     record = {
         "transfers": n_transfers, "senders_generated": senders, "buyers": args.buyers,
-        "seed": args.seed, "machine": machine(), "stages": stages,
+        "seed": args.seed, "stress": args.stress, "machine": machine(), "stages": stages,
         "pipeline_seconds": total, "pipeline_peak_rss_mb": peak,
         "plain_duckdb_load_seconds": plain, "ratio_to_plain_load": total / plain,
         "screening": asdict(screening), "rule_baseline": asdict(baseline),
     }
     (work / "result.json").write_text(json.dumps(record, indent=1))
 
-    print(f"\n## {n_transfers:,} transfers, {args.buyers} buyers, seed {args.seed}\n")
+    print(f"\n## {n_transfers:,} transfers, {args.buyers} buyers, seed {args.seed}"
+          f"{', stress world' if args.stress else ''}\n")
     print(f"Machine: {record['machine']}\n")
     print("| stage | seconds | peak RSS (MB) |\n|---|---:|---:|")
     for name, v in stages.items():

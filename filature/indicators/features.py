@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
+from filature.resolve.components import components
 from filature.store.query import NAME_KEY
 
 if TYPE_CHECKING:
@@ -162,6 +165,8 @@ def build_transfer_flags(con: duckdb.DuckDBPyConnection, p: PackParameters) -> N
         f"""CREATE OR REPLACE TEMP TABLE screen_tx AS
         SELECT p.sender_id, p.receiver_id, t.provider, t.transfer_id, t.sent_at,
                t.amount, t.currency, t.amount_eur, t.sender_country, t.receiver_country,
+               -- as written, for the lists' names, phones and cities
+               t.sender_name, t.receiver_name, t.receiver_phone_e164, t.receiver_city,
                list_contains($risk, t.receiver_country) AS risk,
                t.amount_eur BETWEEN $small_lo AND $small_hi AS small,
                {_night_condition(*p.night_hours)} AS night,
@@ -174,8 +179,8 @@ def build_transfer_flags(con: duckdb.DuckDBPyConnection, p: PackParameters) -> N
                dt.sender_name_norm IS NOT NULL AS diaspora,
                date_diff('day', t.sender_birth_date, t.receiver_birth_date) / 365.25 AS age_gap,
                list_contains($hotspots, lower(trim(coalesce(t.receiver_city, '')))) AS hotspot,
-               -- One beneficiary however her identities are split, one payer however his
-               -- records are: a name's tokens, sorted.
+               -- One beneficiary however her identities are split (see build_beneficiaries),
+               -- one payer however his records are: a name's tokens, sorted.
                {NAME_KEY.format(col="t.receiver_name_norm")} AS beneficiary_key,
                {NAME_KEY.format(col="t.sender_name_norm")} AS sender_key,
                -- Days since the sender's previous transfer to the same receiver.
@@ -192,6 +197,43 @@ def build_transfer_flags(con: duckdb.DuckDBPyConnection, p: PackParameters) -> N
             "large": p.large_amount_eur, "hotspots": [c.lower() for c in p.hotspot_cities],
         },
     )
+
+
+def build_beneficiaries(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace ``screen_tx.beneficiary_key`` by the sender's *beneficiary*: the payees he
+    pays that are one woman, by her resolved identity or by her name.
+
+    Within one sender's transfers, two payees are one beneficiary when they share a
+    receiving identity (the resolution joined "Maria Snatos" to "Maria Santos" by her phone)
+    or a name (two identities the resolution kept apart, "Santos Maria" with no phone):
+    connected components of (receiver id -- name) within each sender. A typo alone then no
+    longer makes a second beneficiary, which the several-beneficiaries flags (S02, S03) and
+    the one-beneficiary counter-indicator (C04) count. Per sender, never across senders:
+    two payers' "Maria Santos" may be two women.
+    """
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE screen_payees AS
+           SELECT sender_id, receiver_id, beneficiary_key,
+                  dense_rank() OVER (ORDER BY sender_id, receiver_id) - 1 AS by_id,
+                  dense_rank() OVER (ORDER BY sender_id, beneficiary_key) - 1 AS by_name
+           FROM (SELECT DISTINCT sender_id, receiver_id, beneficiary_key FROM screen_tx)""")
+    edges = con.execute("SELECT by_id, by_name FROM screen_payees").fetchnumpy()
+    by_id, by_name = np.asarray(edges["by_id"]), np.asarray(edges["by_name"])
+    ids = int(by_id.max()) + 1 if len(by_id) else 0
+    names = int(by_name.max()) + 1 if len(by_name) else 0
+    labels = components(ids + names, by_id, by_name + ids)
+    con.register("screen_beneficiary", pa.table({"by_id": np.arange(ids),
+                                                 "beneficiary": labels[:ids]}))
+    try:
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE screen_tx AS
+               SELECT s.* REPLACE (b.beneficiary AS beneficiary_key)
+               FROM screen_tx s
+               JOIN screen_payees p USING (sender_id, receiver_id, beneficiary_key)
+               JOIN screen_beneficiary b USING (by_id)""")
+    finally:
+        con.unregister("screen_beneficiary")
+        con.execute("DROP TABLE screen_payees")
 
 
 def build_pairs(con: duckdb.DuckDBPyConnection, p: PackParameters) -> None:
@@ -388,6 +430,7 @@ def build_features(con: duckdb.DuckDBPyConnection, p: PackParameters) -> None:
     build_name_ties(con)
     build_diaspora_ties(con, p)
     build_transfer_flags(con, p)
+    build_beneficiaries(con)
     build_pairs(con, p)
     build_monthly_rhythm(con, p)
     build_sender_features(con, p)

@@ -1,13 +1,13 @@
 """Loading one transfer file into the store: all or nothing, idempotent, nothing lost.
 
 The whole load is one DuckDB transaction: the file is read batch by batch (memory holds one
-batch of raw text), each batch parsed and checked against the rules in one set-based pass
-while its new phones are read in the background, then enriched (E.164 phones, reference
-rates), compared with what the store already holds under the same key (provider,
-transfer_id), and only then written. A process killed half-way
-leaves the store as it was; loading the same file again adds nothing; a different row under
-a known key is reported as a conflict and not loaded; a row that breaks a rule goes to
-``quarantine`` with its line and reason.
+batch of raw text), each batch trimmed, then parsed and checked against the rules in one
+set-based pass while its new phones are read in the background, then enriched (E.164 phones,
+reference rates, normalised names: each worked out once per distinct value), compared with
+what the store already holds under the same key (provider, transfer_id), and only then
+written. A process killed half-way leaves the store as it was; loading the same file again
+adds nothing; a different row under a known key is reported as a conflict and not loaded; a
+row that breaks a rule goes to ``quarantine`` with its line and reason.
 """
 
 from __future__ import annotations
@@ -38,7 +38,14 @@ from filature.ingest.readers import (
     parquet_batches,
     parquet_columns,
 )
-from filature.ingest.rules import parse_parameters, parse_sql, single_zone_countries
+from filature.ingest.rules import (
+    norm_name,
+    parse_parameters,
+    parse_sql,
+    sent_at_sql,
+    single_zone_countries,
+    trimmed,
+)
 from filature.settings import Settings, get_settings
 from filature.store.query import scalar
 
@@ -88,11 +95,12 @@ def _sha256(path: Path) -> str:
 
 def _parsed_sql(layout: Layout, present: set[str], source: str) -> str:
     """``source``'s records parsed and checked (``rules.py``), with the wall-clock time at the
-    sender and a fingerprint of the captured values (what "the same transfer" compares)."""
-    return f"""SELECT p.* EXCLUDE (sent_written),
+    sender: in the zone of the sender's country, or as written when the country has
+    several."""
+    _, written = sent_at_sql(layout, "p.sent_text")
+    return f"""SELECT p.* EXCLUDE (sent_text),
                       CASE WHEN z.zone IS NOT NULL THEN timezone(z.zone, p.sent_at)
-                           ELSE p.sent_written END AS sent_local,
-                      hash({", ".join(f"p.{c}" for c in CONTENT)}) AS content
+                           ELSE {written} END AS sent_local
                FROM ({parse_sql(layout, present, source)}) p
                LEFT JOIN country_zone z ON z.country = p.sender_country"""
 
@@ -151,7 +159,7 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, cols: SourceColumns, parq
     def flush() -> None:
         # Batches gathered to STAGE_ROWS rows: fewer statements, and DuckDB spreads each
         # over the cores.
-        batch = pa.concat_tables(pending, promote_options="default")
+        batch = trimmed(pa.concat_tables(pending, promote_options="default"))
         pending.clear()
         con.register("batch", batch)
         con.execute(insert, params)
@@ -202,40 +210,52 @@ def _lookups(con: duckdb.DuckDBPyConnection, reporting_currency: str,
 
 def _check(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
     """``load_status``: each record's whole reason (the rules and the reference rate) and
-    fate: quarantine, or add, duplicate or conflict against the store and earlier lines."""
+    fate: quarantine, or add, duplicate or conflict against the store and earlier lines.
+
+    Two records with one key are the same transfer when a hash of every captured value
+    (``CONTENT``) is equal; it is computed only for the records whose key is met again, in
+    the file or in the store (none, on a first load)."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE load_status AS
             WITH ruled AS (
-                SELECT p.line, p.provider, p.transfer_id, p.content,
+                SELECT p.line, p.provider, p.transfer_id,
                        concat_ws('; ', nullif(p.reason, ''), f.reason) AS reason
                 FROM parsed p LEFT JOIN fx_lookup f ON f.currency = p.currency
                      AND f.rate_date = p.sent_local::DATE
             ), ok AS (
-                SELECT line, provider, transfer_id, content FROM ruled WHERE reason = ''
+                SELECT line, provider, transfer_id FROM ruled WHERE reason = ''
             ), repeated AS (
                 SELECT provider, transfer_id FROM ok GROUP BY ALL HAVING count(*) > 1
-            ), first_seen AS (
-                SELECT provider, transfer_id, min(line) AS first_line,
-                       arg_min(content, line) AS first_content
-                FROM ok SEMI JOIN repeated USING (provider, transfer_id) GROUP BY ALL
             ), known AS (
                 SELECT provider, transfer_id, source_file_id, source_line,
                        hash({", ".join(CONTENT)}) AS content
                 FROM transfers SEMI JOIN ok USING (provider, transfer_id)
+            ), met_again AS (
+                SELECT o.line, hash({", ".join(f"p.{c}" for c in CONTENT)}) AS content
+                FROM ok o JOIN parsed p USING (line)
+                SEMI JOIN (SELECT provider, transfer_id FROM repeated
+                           UNION SELECT provider, transfer_id FROM known) k
+                     ON k.provider = o.provider AND k.transfer_id = o.transfer_id
+            ), first_seen AS (
+                SELECT provider, transfer_id, min(line) AS first_line,
+                       arg_min(content, line) AS first_content
+                FROM ok JOIN met_again USING (line)
+                SEMI JOIN repeated USING (provider, transfer_id) GROUP BY ALL
             )
             SELECT o.line, o.reason,
                    CASE WHEN o.reason <> '' THEN 'quarantine'
-                        WHEN o.line > f.first_line AND o.content = f.first_content
+                        WHEN o.line > f.first_line AND m.content = f.first_content
                             THEN 'duplicate'
                         WHEN o.line > f.first_line THEN 'conflict'
                         WHEN t.transfer_id IS NULL THEN 'add'
-                        WHEN t.content = o.content THEN 'duplicate'
+                        WHEN t.content = m.content THEN 'duplicate'
                         ELSE 'conflict' END AS status,
                    CASE WHEN o.line > f.first_line THEN $file_id ELSE t.source_file_id END
                        AS existing_file_id,
                    CASE WHEN o.line > f.first_line THEN f.first_line ELSE t.source_line END
                        AS existing_line
-            FROM ruled o LEFT JOIN first_seen f USING (provider, transfer_id)
+            FROM ruled o LEFT JOIN met_again m USING (line)
+            LEFT JOIN first_seen f USING (provider, transfer_id)
             LEFT JOIN known t USING (provider, transfer_id)""",
         {"file_id": file_id})
 
@@ -269,23 +289,32 @@ def _write(con: duckdb.DuckDBPyConnection, file_id: int, cols: SourceColumns,
            reporting_currency: str) -> None:
     """Conflicts, new transfers, quarantined records and the rates used."""
     _write_conflicts(con, file_id)
+    adding = "SEMI JOIN (SELECT line FROM load_status WHERE status = 'add') USING (line)"
+    # Names normalised once per distinct name: a national file repeats each name ~10 times.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE name_norms AS
+                    SELECT name, {norm_name("name")} AS norm FROM (
+                        SELECT sender_name AS name FROM parsed p {adding}
+                        UNION SELECT receiver_name FROM parsed p {adding})""")
     computed = {
         "amount_eur": "round(p.amount::DOUBLE * f.rate, 2)", "fx_rate": "f.rate",
         "fx_date": "f.fx_date", "sender_phone_e164": "ps.e164",
-        "receiver_phone_e164": "pr.e164"}
+        "receiver_phone_e164": "pr.e164", "sender_name_norm": "ns.norm",
+        "receiver_name_norm": "nr.norm"}
     values = ", ".join(computed.get(c, f"p.{c}") for c in STORED)
     con.execute(f"""INSERT INTO transfers ({", ".join(STORED)}, source_file_id, source_line)
                     SELECT {values}, $file_id, p.line
-                    FROM parsed p
-                    SEMI JOIN (SELECT line FROM load_status WHERE status = 'add') USING (line)
+                    FROM parsed p {adding}
                     LEFT JOIN fx_lookup f ON f.currency = p.currency
                          AND f.rate_date = p.sent_local::DATE
                     LEFT JOIN phone_numbers ps ON ps.raw = p.sender_phone
                          AND ps.country = coalesce(p.sender_country, '')
                     LEFT JOIN phone_numbers pr ON pr.raw = p.receiver_phone
                          AND pr.country = coalesce(p.receiver_country, '')
+                    LEFT JOIN name_norms ns ON ns.name = p.sender_name
+                    LEFT JOIN name_norms nr ON nr.name = p.receiver_name
                     ORDER BY p.line""",
                 {"file_id": file_id})
+    con.execute("DROP TABLE name_norms")
     con.execute("""INSERT INTO quarantine
                    SELECT $file_id, line, s.reason,
                           coalesce(p.raw, to_json(struct_pack(

@@ -3,8 +3,9 @@
 The staged raw text goes through ``parse_sql``; a row that breaks a rule keeps its raw values
 and gets a ``reason`` naming every broken rule ("amount: not a number '12,5'"), so nothing is
 dropped silently. Names are normalised beside the raw value (lower case, no accents, letters
-and digits separated by single spaces), ID numbers to upper-case letters and digits, e-mails
-to lower case. Every value that comes from a user or a mapping file is a bound parameter.
+and digits separated by single spaces: ``norm_name``, which the load applies once per distinct
+name), ID numbers to upper-case letters and digits, e-mails to lower case. Every value that
+comes from a user or a mapping file is a bound parameter.
 """
 
 from __future__ import annotations
@@ -12,20 +13,37 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytz
 
 from filature.ingest.layout import CANONICAL, Layout
 
 COUNTRIES = sorted(pytz.country_names)  # ISO 3166-1 alpha-2, shipped with pytz
 OFFSET = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
+# What DuckDB's trim() takes off both ends of a value: the Unicode space separators
+# (category Zs), not tabs or line breaks (tests/unit/test_ingest_rules.py compares the two).
+SPACES = ("\u0020\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+          "\u2009\u200a\u202f\u205f\u3000")
 REQUIRED_VALUES = ("transfer_id", "sent_at", "amount", "currency", "sender_name",
                    "sender_country", "receiver_name", "receiver_country")
 
 
+def trimmed(batch: pa.Table) -> pa.Table:
+    """``batch`` with its text values stripped of the spaces around them, as DuckDB's
+    ``trim()`` does (``SPACES``), in one vectorised pass per column as the batch arrives:
+    ``trim()`` on every column was the largest step of the SQL parse of a national file."""
+    return pa.table({
+        name: pc.utf8_trim(column, characters=SPACES)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else column
+        for name, column in zip(batch.column_names, batch.columns, strict=True)})
+
+
 def _raw(column: str, layout: Layout, present: set[str]) -> str:
-    """The raw text of a canonical column: read, a mapping's constant, or NULL."""
+    """The raw text of a canonical column (trimmed as read, ``trimmed``), a mapping's
+    constant, or NULL."""
     if column in present:
-        return f"nullif(trim(b.{column}), '')"
+        return f"nullif(b.{column}, '')"
     if column in layout.defaults:
         return f"nullif(trim($default_{column}), '')"
     return "NULL::VARCHAR"
@@ -54,17 +72,21 @@ def _amount(layout: Layout) -> str:
     return f"try_cast({cleaned} AS DECIMAL(18, 2))"
 
 
-def _sent_at(layout: Layout) -> tuple[str, str]:
-    """(instant as TIMESTAMPTZ, wall-clock time as written) of ``sent_at``."""
+def sent_at_sql(layout: Layout, text: str = "r.sent_at") -> tuple[str, str]:
+    """(instant as TIMESTAMPTZ, wall-clock time as written) of the ``sent_at`` text ``text``.
+
+    The load reads the wall-clock time as written only for senders whose country spans
+    several offsets (``single_zone_countries``): its regular expression is not run for
+    the others."""
     if layout.datetime_format:
         if "%z" in layout.datetime_format or "%Z" in layout.datetime_format:
-            instant = "try_strptime(r.sent_at, $datetime_format)::TIMESTAMPTZ"
+            instant = f"try_strptime({text}, $datetime_format)::TIMESTAMPTZ"
             return instant, f"timezone($tz, {instant})"
-        naive = "try_strptime(r.sent_at, $datetime_format)::TIMESTAMP"
+        naive = f"try_strptime({text}, $datetime_format)::TIMESTAMP"
         return f"timezone($tz, {naive})", naive
-    has_offset = f"regexp_matches(r.sent_at, '{OFFSET}')"
-    naive = f"try_cast(regexp_replace(r.sent_at, '{OFFSET}', '') AS TIMESTAMP)"
-    instant = (f"CASE WHEN {has_offset} THEN try_cast(r.sent_at AS TIMESTAMPTZ) "
+    has_offset = f"regexp_matches({text}, '{OFFSET}')"
+    naive = f"try_cast(regexp_replace({text}, '{OFFSET}', '') AS TIMESTAMP)"
+    instant = (f"CASE WHEN {has_offset} THEN try_cast({text} AS TIMESTAMPTZ) "
                f"ELSE timezone($tz, {naive}) END")
     return instant, naive
 
@@ -111,19 +133,19 @@ def parse_sql(layout: Layout, present: set[str], source: str = "staged_raw") -> 
     The raw record is kept (as JSON) only for a row that breaks a rule.
     """
     raw = ",\n".join(f"{_raw(c, layout, present)} AS {c}" for c in CANONICAL)
-    instant, written = _sent_at(layout)
+    instant, _ = sent_at_sql(layout)
     raw_json = "to_json(struct_pack(" + ", ".join(f"{c} := r.{c}" for c in CANONICAL) + "))"
     return f"""
     SELECT r.line, coalesce(r.provider, '') AS provider, r.transfer_id,
-           r.t_sent_at AS sent_at, r.t_sent_written AS sent_written, r.t_amount AS amount,
+           r.t_sent_at AS sent_at, r.sent_at AS sent_text, r.t_amount AS amount,
            r.t_currency AS currency, lower(r.channel) AS channel,
-           r.sender_name, {norm_name('r.sender_name')} AS sender_name_norm,
+           r.sender_name,
            r.t_sender_birth_date AS sender_birth_date,
            nullif(regexp_replace(upper(r.sender_id_number), '[^A-Z0-9]', '', 'g'), '')
                AS sender_id_number,
            r.sender_phone, lower(r.sender_email) AS sender_email, r.sender_address,
            r.sender_city, r.t_sender_country AS sender_country,
-           r.receiver_name, {norm_name('r.receiver_name')} AS receiver_name_norm,
+           r.receiver_name,
            r.t_receiver_birth_date AS receiver_birth_date,
            nullif(regexp_replace(upper(r.receiver_id_number), '[^A-Z0-9]', '', 'g'), '')
                AS receiver_id_number,
@@ -133,7 +155,7 @@ def parse_sql(layout: Layout, present: set[str], source: str = "staged_raw") -> 
     FROM (
         SELECT r.*, concat_ws('; ', {", ".join(_reasons(layout))}) AS reason
         FROM (
-            SELECT r.*, {instant} AS t_sent_at, {written} AS t_sent_written,
+            SELECT r.*, {instant} AS t_sent_at,
                    {_amount(layout)} AS t_amount, upper(r.currency) AS t_currency,
                    upper(r.sender_country) AS t_sender_country,
                    upper(r.receiver_country) AS t_receiver_country,

@@ -6,12 +6,16 @@ stays below the threshold and the buyer appears twice. But the bare record pays 
 receiving identity as the buyer's other records, and two different people with the same
 name, in the same city, paying the same person are rare. So a pair the model scores between
 ``SUPPORTED_FLOOR`` and the threshold is linked when both records share a counterpart entity
-of the other side (a payee for senders, a payer for receivers), found by a first pass at the
-strict threshold.
+of the other side (a payee for senders, a payer for receivers): for receivers, the senders'
+first pass at the strict threshold; for senders, the receivers' final identities (their own
+bare records joined), since a buyer's bare transfer often reaches a bare record of his payee.
 
 A counterpart with many parties (a charity paid by hundreds) would tie namesakes by chance:
 the link is kept only when the expected number of namesakes among the counterpart's parties
-(parties x the name's frequency among the side's records) is below ``NAMESAKE_RISK``.
+(parties x the name's frequency among the side's records) is below ``NAMESAKE_RISK``. When
+both records give the same city, the namesake who could be mistaken for him must live there
+too, so the frequency is that of the name in that city: "Loïc Martin" is a common name in
+France, not in one town, and a facilitator may have dozens of payers.
 Relatives of one household share payers and a surname, not their given names: the names
 must agree up to a typo (``SAME_NAME``).
 
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import duckdb
 
-from filature.resolve.records import RECEIVER, SENDER, Side, signature_sql
+from filature.resolve.records import IDENTIFIERS, RECEIVER, SENDER, Side, signature_sql
 
 # A pair needs at least this match probability from the model alone (weight >= -2: the
 # names agree exactly or up to a typo, and nothing of weight disagrees).
@@ -33,8 +37,6 @@ SUPPORTED_FLOOR = 0.2
 # The names must agree up to a typo (the model's "one typo" level): relatives of one
 # household share a payer, and only their surname.
 SAME_NAME = 0.94
-# Fields that tell two people apart: an entity with none of them is only a name and a city.
-IDENTIFIERS = ("birth_date", "id_number", "phone", "email", "address")
 # Highest expected number of namesakes among the parties of the shared counterpart.
 NAMESAKE_RISK = 0.01
 
@@ -57,35 +59,39 @@ def supported_links(con: duckdb.DuckDBPyConnection, side: Side, *, records: str,
     anchor = " OR ".join(f"r.{col} IS NOT NULL" for col in IDENTIFIERS if col in side.columns)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {out} AS
-            WITH tie AS (
+            WITH tie AS MATERIALIZED (
                 SELECT DISTINCT tx.{own_sig} AS record_id, o.cluster AS counterpart
                 FROM resolve_tx tx JOIN {other_first} o ON o.record_id = tx.{other_sig}
             ), popularity AS (
                 SELECT t.counterpart, count(DISTINCT f.cluster) AS parties
                 FROM tie t JOIN {own_first} f USING (record_id) GROUP BY t.counterpart
-            ), freq AS (
-                SELECT name_sorted, count(*) / (SELECT count(*) FROM {records}) AS tf
-                FROM {records} GROUP BY name_sorted
-            ), cand AS (
+            ), frequency AS MATERIALIZED (   -- each record's name: how common, in its city
+                SELECT r.unique_id, r.name_sorted, r.city,
+                       count(*) OVER (PARTITION BY r.name_sorted) / n.n AS tf,
+                       count(*) OVER (PARTITION BY r.name_sorted, r.city) / n.n AS local_tf
+                FROM {records} r, (SELECT count(*) AS n FROM {records}) n
+            ), cand AS MATERIALIZED (
                 SELECT k.unique_id_l, k.unique_id_r, k.match_probability, k.match_weight,
-                       greatest(fl.tf, fr.tf) AS tf
+                       CASE WHEN rl.city = rr.city THEN greatest(rl.local_tf, rr.local_tf)
+                            ELSE greatest(rl.tf, rr.tf) END AS tf
                 FROM {links} k
-                JOIN {records} rl ON rl.unique_id = k.unique_id_l
-                JOIN {records} rr ON rr.unique_id = k.unique_id_r
-                JOIN freq fl ON fl.name_sorted = rl.name_sorted
-                JOIN freq fr ON fr.name_sorted = rr.name_sorted
+                JOIN frequency rl ON rl.unique_id = k.unique_id_l
+                JOIN frequency rr ON rr.unique_id = k.unique_id_r
                 WHERE k.match_probability < $threshold AND k.match_probability >= $floor
                   AND (rl.name_sorted = rr.name_sorted OR jaro_winkler_similarity(
                        rl.name_sorted, rr.name_sorted) >= $same_name)
-            ), confirmed AS (
+            ), cand_ties AS MATERIALIZED (
+                -- from the few candidate pairs out: joining the ties to each other first
+                -- would pair every two payers of a popular counterpart
+                SELECT c.*, a.counterpart FROM cand c JOIN tie a ON a.record_id = c.unique_id_l
+            ), confirmed AS MATERIALIZED (
                 SELECT c.unique_id_l, c.unique_id_r,
                        any_value(c.match_probability) AS match_probability,
                        any_value(c.match_weight) AS match_weight,
                        min(p.parties) AS counterpart_parties
-                FROM cand c
-                JOIN tie a ON a.record_id = c.unique_id_l
-                JOIN tie b ON b.record_id = c.unique_id_r AND b.counterpart = a.counterpart
-                JOIN popularity p ON p.counterpart = a.counterpart
+                FROM cand_ties c
+                JOIN tie b ON b.record_id = c.unique_id_r AND b.counterpart = c.counterpart
+                JOIN popularity p ON p.counterpart = c.counterpart
                 WHERE p.parties * c.tf <= $risk
                 GROUP BY c.unique_id_l, c.unique_id_r
             ), sized AS (

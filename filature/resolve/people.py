@@ -3,8 +3,9 @@
 For each side: distinct records, the model (fitted without labels, reused from the latest
 run, or given), scored pairs, clusters of the pairs above the threshold that obey the
 analysts' judgements; then, once both sides have these first clusters, the pairs just below
-the threshold that a shared counterpart confirms (``counterparts``) join them, and the ids
-of the previous run are kept. Then, in one transaction: the entity map (and aliases of the
+the threshold that a shared counterpart confirms (``counterparts``) join them (receivers
+first, so that senders are confirmed by the receivers' final identities), and the ids of the
+previous run are kept. Then, in one transaction: the entity map (and aliases of the
 ids merged away), ``transfer_parties`` (the contract scoring reads, only its changed rows),
 the receiving households and the run record with both models and the seconds per step.
 """
@@ -93,14 +94,14 @@ def _first_pass(con: duckdb.DuckDBPyConnection, side: Side, model: dict[str, Any
 
 
 def _second_pass(con: duckdb.DuckDBPyConnection, side: Side, first: dict[str, Any],
-                 threshold: float, resolution_id: str) -> dict[str, int]:
-    """Add the links a shared counterpart confirms, cluster again and name the entities;
-    leaves ``resolve_ids_{side}``."""
-    other = RECEIVER if side == SENDER else SENDER
+                 threshold: float, resolution_id: str, counterparts: str) -> dict[str, int]:
+    """Add the links a shared counterpart (clusters of the other side in the table
+    ``counterparts``) confirms, cluster again and name the entities; leaves
+    ``resolve_clusters_{side}`` and ``resolve_ids_{side}``."""
     links, supported = _table(side, "links"), _table(side, "supported")
     n_supported = supported_links(
         con, side, records=_table(side, "records"), links=links,
-        own_first=_table(side, "first"), other_first=_table(other, "first"),
+        own_first=_table(side, "first"), other_first=counterparts,
         threshold=threshold, out=supported)
     _cluster_links(
         con, side, first["record_ids"],
@@ -173,9 +174,14 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, threshold: float | None = 
             fitted[side.name] = {"records": n_records, "resolution_id": resolution_id}
         report(f"{side.name} links", k * 0.4 + 0.25)
         first[side.name] = _first_pass(con, side, used[side.name], threshold)
-    for k, side in enumerate((SENDER, RECEIVER)):
+    # Receivers first, confirmed by the senders' first clusters; then senders, confirmed by
+    # the receivers' final identities: a buyer's bare record often pays a bare record of his
+    # facilitator, which only the receivers' own second pass joins to her.
+    for k, (side, counterparts) in enumerate(((RECEIVER, _table(SENDER, "first")),
+                                              (SENDER, _table(RECEIVER, "clusters")))):
         report(f"{side.name} entities", 0.8 + k * 0.07)
-        stats[side.name] = _second_pass(con, side, first[side.name], threshold, resolution_id)
+        stats[side.name] = _second_pass(con, side, first[side.name], threshold,
+                                        resolution_id, counterparts)
     report("writing", 0.95)
     transfers = _write(con, resolution_id, began, threshold, used, stats, report, fitted)
     _drop_temp(con)

@@ -35,6 +35,8 @@ RECEIVER = Side("receiver", "r:", "RE-", {
     "city": "receiver_city", "country": "receiver_country",
 })
 SIDES = {"sender": SENDER, "receiver": RECEIVER}
+# Fields that tell two people apart: a record with none of them is only a name and a city.
+IDENTIFIERS = ("birth_date", "id_number", "phone", "email", "address")
 
 
 def side_of_reference(reference: str) -> Side:
@@ -60,9 +62,12 @@ def build_records(con: duckdb.DuckDBPyConnection, side: Side, table: str) -> int
 
     ``name_sorted`` (tokens in alphabetical order) makes "REY Bruno" and "Bruno Rey" equal;
     ``name_tokens`` feeds the compound-name and initials levels; ``initials`` the sorted
-    first letters of the tokens.
+    first letters of the tokens. ``city_initials`` is the city and the initials;
+    ``bare_key`` the same, but only on a record with none of the ``IDENTIFIERS``: a name
+    and a city, which only its name (maybe misspelt) and city can pair with the others.
     """
     cols = side.columns
+    bare = " AND ".join(f"{c} IS NULL" for c in IDENTIFIERS if c in cols)
     select = ", ".join(f"{src} AS {dst}" for dst, src in cols.items())
     address = "lower(trim(address)) AS address," if "address" in cols else ""
     email = "email," if "email" in cols else ""
@@ -73,14 +78,19 @@ def build_records(con: duckdb.DuckDBPyConnection, side: Side, table: str) -> int
             ), raw AS (SELECT DISTINCT ON (unique_id) * FROM sig), toks AS (
                 SELECT *, list_filter(string_split(name_norm, ' '), lambda x: x <> '') AS tk
                 FROM raw
+            ), rec AS (
+                SELECT unique_id, name_norm,
+                       array_to_string(list_sort(tk), ' ') AS name_sorted,
+                       list_sort(tk) AS name_tokens,
+                       array_to_string(list_sort(list_transform(tk, lambda x: x[1])), '')
+                           AS initials,
+                       birth_date, id_number, phone, {email} {address}
+                       lower(city) AS city, country
+                FROM toks
+            ), keyed AS (
+                SELECT *, city || '|' || initials AS city_initials FROM rec
             )
-            SELECT unique_id, name_norm,
-                   array_to_string(list_sort(tk), ' ') AS name_sorted,
-                   list_sort(tk) AS name_tokens,
-                   array_to_string(list_sort(list_transform(tk, lambda x: x[1])), '') AS initials,
-                   birth_date, id_number, phone, {email} {address}
-                   lower(city) AS city, country
-            FROM toks"""
+            SELECT *, CASE WHEN {bare} THEN city_initials END AS bare_key FROM keyed"""
     )
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()
     return int(rows[0][0])

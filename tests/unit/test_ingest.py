@@ -71,6 +71,17 @@ def test_a_changed_row_under_a_known_key_is_a_conflict_not_a_load(con, tmp_path)
     assert _count(con, "SELECT amount FROM transfers") == 21
 
 
+def test_a_key_repeated_within_one_file_is_a_duplicate_or_a_conflict(con, tmp_path):
+    rows = [canonical_row(1), canonical_row(2), canonical_row(1),
+            canonical_row(2, amount="99.00"), canonical_row(3)]
+    report = ingest_file(con, write_csv(tmp_path / "t.csv", rows))
+    assert (report.added, report.duplicates, report.conflicts) == (3, 1, 1)
+    assert con.execute("SELECT line, existing_file_id, existing_line, differing_columns "
+                       "FROM conflicts").fetchall() == [(5, 1, 3, "amount")]
+    assert con.execute("SELECT source_line FROM transfers ORDER BY rowid").fetchall() == [
+        (2,), (3,), (6,)]
+
+
 def test_a_load_killed_midway_leaves_the_store_unchanged(tmp_path):
     db = tmp_path / "f.duckdb"
     first = write_csv(tmp_path / "first.csv", [canonical_row(i) for i in range(10)])
@@ -109,6 +120,17 @@ def test_line_numbers_stay_true_across_a_value_spanning_lines(con, tmp_path):
                        ).fetchall() == [(2,), (3,), (5,), (6,), (8,)]
 
 
+def test_a_file_of_one_line_records_is_read_by_the_fast_parser(con, tmp_path, monkeypatch):
+    from filature.ingest import readers
+
+    def exact_path(*args, **kwargs):
+        raise AssertionError("the exact (slow) path was taken")
+
+    monkeypatch.setattr(readers, "_exact_csv", exact_path)
+    rows = [canonical_row(i, message=f"school, term {i}") for i in range(300)]
+    assert ingest_file(con, write_csv(tmp_path / "t.csv", rows)).added == 300
+
+
 def test_a_record_with_too_many_fields_is_quarantined_with_its_line(con, tmp_path):
     path = write_csv(tmp_path / "t.csv", [canonical_row(i) for i in range(4)])
     lines = path.read_text().splitlines()
@@ -118,6 +140,15 @@ def test_a_record_with_too_many_fields_is_quarantined_with_its_line(con, tmp_pat
     assert (report.added, report.quarantined) == (3, 1)
     assert report.quarantine_sample[0][0] == 3
     assert "expected 16 fields, found 17" in report.quarantine_sample[0][1]
+
+
+def test_the_exact_path_reports_its_progress_to_the_end(con, tmp_path):
+    path = write_csv(tmp_path / "t.csv", [canonical_row(i) for i in range(4)])
+    path.write_text(path.read_text() + "only,three,fields\n")
+    seen: list[tuple[int, int]] = []
+    report = ingest_file(con, path, progress=lambda done, total: seen.append((done, total)))
+    assert (report.added, report.quarantined) == (4, 1)
+    assert seen and seen[-1][0] == seen[-1][1] == path.stat().st_size
 
 
 def test_values_are_normalised_beside_the_raw_ones(con, tmp_path):

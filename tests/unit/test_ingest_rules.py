@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import duckdb
 import phonenumbers
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from filature.ingest.layout import build_layout, shipped_mappings
 from filature.ingest.phones import to_e164
-from filature.ingest.rules import norm_name
+from filature.ingest.rules import SPACES, norm_name, trimmed
 
 names = st.text(alphabet=st.characters(codec="utf-8", categories=("L", "Zs", "Pd", "Po")),
                 max_size=40)
@@ -71,3 +72,11 @@ def test_decimal_comma_amounts_with_thousand_separators_parse_exactly(cents):
 
 def test_the_shipped_mapping_is_listed_by_name():
     assert "fr-operator" in shipped_mappings()
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.text(alphabet=st.sampled_from(SPACES + "\t\n\r\u200b\u180eaZé-1"),
+                               max_size=12), max_size=8))
+def test_values_are_trimmed_in_arrow_exactly_as_duckdb_trims_them(values):
+    got = trimmed(pa.table({"v": pa.array(values, pa.string())})).column("v").to_pylist()
+    assert got == [CON.execute("SELECT trim(?)", [v]).fetchall()[0][0] for v in values]

@@ -258,6 +258,41 @@ def test_a_bare_record_joins_the_person_who_pays_the_same_receiver(models):
     assert int(stats[0][0]) >= 1
 
 
+def test_a_bare_record_with_a_misspelt_name_joins_the_person_who_pays_the_same_receiver(models):
+    w = crowded()
+    rich = [send(w, "gaspard lemoine", "rowena bautista", day=d, sender_city="Lyon",
+                 sender_phone_e164="+33677001122", sender_birth_date="1961-05-04",
+                 receiver_phone_e164="+639175550101") for d in (3, 40, 80)]
+    # Name and city only, and a typo: no phone, date or name to block on with his records.
+    bare = send(w, "gaspard lemione", "rowena bautista", day=120, sender_city="Lyon",
+                receiver_phone_e164="+639175550101")
+    con = w.store()
+    resolve_people(con, models=models)
+    assert parties(con)[bare][0] == parties(con)[rich[0]][0]
+
+
+def test_a_name_common_elsewhere_but_rare_in_the_town_is_confirmed_by_the_payee(models):
+    w = crowded()
+    # Namesakes in other towns, each with his own phone: the name is not rare in the file...
+    for k, city in enumerate(("Paris", "Lille")):
+        send(w, "gaspard lemoine", f"marites {city.lower()}", day=k, sender_city=city,
+             sender_phone_e164=f"+3367300{k:04d}", receiver_phone_e164=f"+6391760{k:05d}")
+    # ... but in Lyon only he has it, and his bare record pays his receiver, whom four
+    # people pay: across the file, the chance that one of four is a namesake is too high
+    # (4 x 4 of ~1,040 records), within Lyon it is not (4 x 2 of ~1,040).
+    rich = [send(w, "gaspard lemoine", "rowena bautista", day=d, sender_city="Lyon",
+                 sender_phone_e164="+33677001122", sender_birth_date="1961-05-04",
+                 receiver_phone_e164="+639175550101") for d in (3, 40, 80)]
+    bare = send(w, "gaspard lemoine", "rowena bautista", day=120, sender_city="Lyon",
+                receiver_phone_e164="+639175550101")
+    for k, other in enumerate(("ondine ferrand", "basile rocher")):
+        send(w, other, "rowena bautista", day=9 + k, sender_city="Lyon",
+             sender_phone_e164=f"+3367700998{k}", receiver_phone_e164="+639175550101")
+    con = w.store()
+    resolve_people(con, models=models)
+    assert parties(con)[bare][0] == parties(con)[rich[0]][0]
+
+
 def test_a_bare_record_two_namesakes_share_does_not_chain_them(models):
     w = crowded()
     first = send(w, "gaspard lemoine", "rowena bautista", sender_city="Lyon",

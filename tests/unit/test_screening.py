@@ -150,6 +150,28 @@ def test_one_beneficiary_under_name_variants_is_a_relationship_not_several_facil
     assert senders["jean dupuis"] not in c04
 
 
+def test_a_beneficiary_is_one_woman_by_her_identity_or_her_name_within_each_sender():
+    from filature.indicators.features import build_beneficiaries
+    from filature.store import open_store
+
+    con = open_store(":memory:")
+    con.execute("CREATE TEMP TABLE screen_tx (sender_id VARCHAR, receiver_id VARCHAR, "
+                "beneficiary_key VARCHAR, amount_eur DOUBLE)")
+    con.executemany("INSERT INTO screen_tx VALUES (?, ?, ?, 30)", [
+        ("SE-1", "RE-1", "rosa villa"), ("SE-1", "RE-1", "rosa vilal"),  # a typo, her phone
+        ("SE-1", "RE-2", "rosa villa"),                                   # split, same name
+        ("SE-1", "RE-3", "ana cruz"),
+        ("SE-2", "RE-2", "rosa villa"), ("SE-2", "RE-4", "rosa villa")])
+    build_beneficiaries(con)
+    counts = dict(con.execute("SELECT sender_id, count(DISTINCT beneficiary_key) "
+                              "FROM screen_tx GROUP BY ALL").fetchall())
+    assert counts == {"SE-1": 2, "SE-2": 1}
+    shared = con.execute("SELECT count(DISTINCT sender_id) FROM screen_tx "
+                         "GROUP BY beneficiary_key ORDER BY 1 DESC LIMIT 1").fetchall()
+    assert shared == [(1,)]  # two payers' "rosa villa" are not merged across payers
+    assert con.execute("SELECT count(*) FROM screen_tx").fetchall() == [(6,)]
+
+
 def test_a_receiver_paid_for_invoiced_work_carries_the_counter_indicator():
     w = World()
     for b in range(3):
