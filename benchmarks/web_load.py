@@ -12,6 +12,9 @@ simulated users. All sign in together like browsers (GET /login, the form's CSRF
 POST /login: a session cookie each); then each makes ``--requests`` requests, with no pause
 between them, alternating between a queue page (random page, country, score band, status,
 indicator or sort) and the page of a random target taken across the whole ranked list.
+That is the headline load; ``--think S`` adds a second scenario, labelled as such in the
+output: each user pauses a random time (exponential, mean S seconds) after each page, as a
+reader does.
 Every answer must be the page itself (200, no redirect to the login). Traffic goes to
 127.0.0.1 only; the run is bounded in requests and time. Writes ``web-load.json`` in the
 workdir and prints a Markdown table.
@@ -185,8 +188,9 @@ async def signed_in(base: str, password: str,
 
 
 async def reader(client: httpx.AsyncClient, world: dict[str, Any], n: int,
-                 timings: dict[str, list[float]], rng: random.Random) -> None:
-    """Reads queue and target pages in turn, each as soon as the previous one came."""
+                 timings: dict[str, list[float]], rng: random.Random, think: float) -> None:
+    """Reads queue and target pages in turn, each as soon as the previous one came (or,
+    with ``think`` seconds, after an exponential pause of that mean)."""
     for i in range(n):
         if i % 2 == 0:
             kind, url = "queue", "/targets"
@@ -198,10 +202,13 @@ async def reader(client: httpx.AsyncClient, world: dict[str, Any], n: int,
         timings[kind].append((time.perf_counter() - started) * 1000)
         if answer.status_code != 200:
             raise SystemExit(f"{url} {params} answered {answer.status_code}")
+        if think > 0:
+            await asyncio.sleep(rng.expovariate(1 / think))
 
 
 async def load(base: str, password: str, world: dict[str, Any], users: int, requests: int,
-               seed: int, pid: int) -> tuple[dict[str, list[float]], dict[str, float]]:
+               seed: int, pid: int,
+               think: float = 0.0) -> tuple[dict[str, list[float]], dict[str, float]]:
     """Sign every user in (together, as a team starting its day), then have them all read
     pages at once; the timings, and the server's wall and CPU seconds of the reading."""
     timings: dict[str, list[float]] = {"sign-in": [], "queue": [], "target": []}
@@ -209,15 +216,17 @@ async def load(base: str, password: str, world: dict[str, Any], users: int, requ
     clients = await asyncio.gather(*[signed_in(base, password, timings)
                                      for _ in range(users)])
     cpu_before, started = cpu_seconds(pid), time.perf_counter()
+    client_before = time.process_time()
     try:
         await asyncio.wait_for(asyncio.gather(*[
-            reader(client, world, requests, timings, random.Random(rng.random()))
+            reader(client, world, requests, timings, random.Random(rng.random()), think)
             for client in clients]), timeout=900)
     finally:
         for client in clients:
             await client.aclose()
     return timings, {"seconds": time.perf_counter() - started,
-                     "cpu": cpu_seconds(pid) - cpu_before}
+                     "cpu": cpu_seconds(pid) - cpu_before,
+                     "client_cpu": time.process_time() - client_before}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -241,9 +250,11 @@ def wait_for(base: str, server: subprocess.Popen[bytes], seconds: float) -> floa
 
 
 def summary(values: list[float]) -> dict[str, float]:
+    """Count, median, 95th percentile and maximum (one value is its own percentile)."""
+    p95 = statistics.quantiles(values, n=20, method="inclusive")[18] if len(values) > 1 \
+        else values[0]
     return {"requests": len(values), "p50_ms": round(statistics.median(values), 1),
-            "p95_ms": round(statistics.quantiles(values, n=20, method="inclusive")[18], 1),
-            "max_ms": round(max(values), 1)}
+            "p95_ms": round(p95, 1), "max_ms": round(max(values), 1)}
 
 
 def main() -> None:
@@ -257,6 +268,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--requests", type=int, default=50, help="per user")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean pause in seconds after each page (a second scenario; "
+                             "0, the default, is the headline load: no pause)")
     args = parser.parse_args()
     workdir = args.workdir or Path(f"benchmarks/out/web-{args.transfers}")
     stages = build(workdir, args.transfers, args.buyers, args.seed, args.reuse)
@@ -278,7 +292,7 @@ def main() -> None:
         password, world["indicators"] = asyncio.run(first_sign_in(base, temporary))
         load_before = os.getloadavg()[0]
         timings, reading = asyncio.run(load(base, password, world, args.users,
-                                            args.requests, args.seed, server.pid))
+                                            args.requests, args.seed, server.pid, args.think))
     finally:
         if server is not None:
             server.terminate()
@@ -292,25 +306,31 @@ def main() -> None:
     # running, unlike the latencies: it says how many pages per second a core can serve.
     record = {
         "transfers": world["transfers"], "ranked_senders": len(world["senders"]),
-        "users": args.users, "requests_per_user": args.requests, "build": stages,
+        "users": args.users, "requests_per_user": args.requests, "think_s": args.think,
+        "build": stages,
         "server_ready_s": round(ready_s, 1), "pages": results,
         "server": {"requests": served, "seconds": round(elapsed, 1),
                    "requests_per_s": round(served / elapsed, 1),
                    "cpu_ms_per_request": round(cpu * 1000 / served, 1)},
+        # The load tool runs on the same cores: what it spends is not the server's to use.
+        "load_tool_cpu_ms_per_request": round(reading["client_cpu"] * 1000 / served, 1),
         "load_average_1m": {"before": load_before, "after": os.getloadavg()[0]},
         "machine": machine(),
     }
     (workdir / "web-load.json").write_text(json.dumps(record, indent=1))
     print(json.dumps(record, indent=1))
+    scenario = (f"each pausing {args.think:g} s on average after a page" if args.think
+                else "no pause between pages")
     print(f"\n{world['transfers']:,} transfers, {len(world['senders']):,} ranked senders, "
-          f"{args.users} users x {args.requests} requests; load average "
+          f"{args.users} users x {args.requests} requests, {scenario}; load average "
           f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n")
     print("| page | requests | p50 (ms) | p95 (ms) | max (ms) |\n|---|---:|---:|---:|---:|")
     for kind, r in results.items():
         print(f"| {kind} | {r['requests']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
               f"{r['max_ms']:.0f} |")
     print(f"\nServer, while the pages were read: {record['server']['requests_per_s']} pages/s, "
-          f"{record['server']['cpu_ms_per_request']} ms CPU per page")
+          f"{record['server']['cpu_ms_per_request']} ms CPU per page; the load tool "
+          f"{record['load_tool_cpu_ms_per_request']} ms CPU per page")
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from filature.cases.models import AuditEntry, AuditHead
@@ -67,25 +67,50 @@ def _head(session: Session) -> AuditHead:
     return head
 
 
+# The append's three statements, built once: constructing them per page view (and their
+# cache keys) cost more CPU than SQLite took to run them.
+_HEAD = cast(Table, AuditHead.__table__)
+# An UPDATE that changes nothing takes SQLite's database-wide write lock (SQLite ignores
+# FOR UPDATE) and PostgreSQL's row lock; RETURNING reads the head under that lock.
+_TAKE_HEAD = (update(_HEAD).where(_HEAD.c.id == 1).values(last_seq=_HEAD.c.last_seq)
+              .returning(_HEAD.c.last_seq, _HEAD.c.last_hash))
+_MOVE_HEAD = (update(_HEAD).where(_HEAD.c.id == 1)
+              .values(last_seq=bindparam("seq"), last_hash=bindparam("entry_hash")))
+_APPEND = insert(cast(Table, AuditEntry.__table__))
+_ENTRY_COLUMNS = tuple(AuditEntry.__table__.c.keys())
+
+
+def _take_head(session: Session) -> tuple[int, str]:
+    """The chain's last (seq, hash), read under the write lock that the append then keeps,
+    so two connections appending at once can neither read the same head nor fork the
+    chain (20 users signing in together)."""
+    row = session.execute(_TAKE_HEAD).first()
+    if row is None:
+        raise StoreError("the case database has no audit head row: it was not migrated by "
+                         "Filature, or the row was deleted")
+    return int(row[0]), str(row[1])
+
+
 def record(session: Session, actor: Actor, action: str, *, subject_type: str | None = None,
            subject_id: str | int | None = None, outcome: str = "ok",
            detail: dict[str, Any] | None = None, at: datetime | None = None) -> AuditEntry:
     """Append one entry in the caller's transaction; it is kept only if that commits.
 
-    The head row is locked (``SELECT ... FOR UPDATE`` on PostgreSQL) so two appends cannot
-    fork the chain; on SQLite the database-wide write lock does the same.
+    Written with Core statements after the head is taken (``_take_head``), not through the
+    ORM's unit of work: every page view appends one, and the ORM's flush cost more CPU than
+    the rest of the append. The entry returned is not attached to the session.
     """
-    head = _head(session)
+    session.flush()  # the caller's pending rows first, in the order they were made
+    last_seq, last_hash = _take_head(session)
     entry = AuditEntry(
-        seq=head.last_seq + 1, at=utc(at or datetime.now(UTC)), username=actor.username,
+        seq=last_seq + 1, at=utc(at or datetime.now(UTC)), username=actor.username,
         role=actor.role, action=action, subject_type=subject_type,
         subject_id=None if subject_id is None else str(subject_id), outcome=outcome,
         detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
-        ip=actor.ip, prev_hash=head.last_hash)
+        ip=actor.ip, prev_hash=last_hash)
     entry.entry_hash = entry_digest(entry)
-    session.add(entry)
-    head.last_seq, head.last_hash = entry.seq, entry.entry_hash
-    session.flush()
+    session.execute(_APPEND, {name: getattr(entry, name) for name in _ENTRY_COLUMNS})
+    session.execute(_MOVE_HEAD, {"seq": entry.seq, "entry_hash": entry.entry_hash})
     return entry
 
 

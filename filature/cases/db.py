@@ -40,8 +40,16 @@ def make_engine(url: str) -> Engine:
     # SQLite: a writer waits up to 30 s for the lock (the driver's default is 5 s, which
     # twenty sign-ins at once, each hashing a password, can exceed on a loaded machine).
     sqlite = make_url(url).get_backend_name() == "sqlite"
-    engine = create_engine(url, pool_pre_ping=True,
-                           connect_args={"timeout": 30} if sqlite else {})
+    # A pre-ping (a SELECT 1 at every checkout) finds a PostgreSQL server's dropped
+    # connections; a SQLite file has none to drop, and every page checks out twice.
+    # A SQLite pool as large as the web server's thread pool (40 by default in AnyIO): a
+    # page holds its connection until it is rendered, and with the default 5 + 10, twenty
+    # readers at once queued for a connection (and failed after 30 s when the threads were
+    # fewer). A SQLite connection is a file handle; a PostgreSQL one is the server's to
+    # count, so it keeps SQLAlchemy's defaults.
+    pool = {"pool_size": 20, "max_overflow": 20} if sqlite else {}
+    engine = create_engine(url, pool_pre_ping=not sqlite,
+                           connect_args={"timeout": 30} if sqlite else {}, **pool)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from filature.cases import audit
@@ -166,18 +166,27 @@ def open_login_session(session: Session, user: User, hours: float,
     return token
 
 
+# Built once: every page asks.
+_SIGNED_IN = (select(User).join(LoginSession, LoginSession.user_id == User.id)
+              .where(LoginSession.token_sha256 == bindparam("digest"), User.active,
+                     LoginSession.expires_at > bindparam("now")))
+
+
 def user_for_token(session: Session, token: str | None) -> User | None:
-    """The active user behind a cookie token, if the session exists and has not expired."""
+    """The active user behind a cookie token, if the session exists and has not expired.
+
+    One query for the usual case, a valid session (every page asks); an expired or disabled
+    one is then looked up again to remove its row."""
     if not token:
         return None
-    row = session.scalar(select(LoginSession).where(
-        LoginSession.token_sha256 == _token_hash(token)))
-    if row is None:
-        return None
-    if audit.utc(row.expires_at) <= audit.utc(datetime.now(UTC)) or not row.user.active:
+    digest = _token_hash(token)
+    user = session.scalar(_SIGNED_IN, {"digest": digest, "now": datetime.now(UTC)})
+    if user is not None:
+        return user
+    row = session.scalar(select(LoginSession).where(LoginSession.token_sha256 == digest))
+    if row is not None:
         session.delete(row)
-        return None
-    return row.user
+    return None
 
 
 def close_login_session(session: Session, token: str | None, ip: str | None = None) -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +21,7 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from filature.cases import audit
 from filature.cases.db import CaseDatabase
@@ -29,6 +30,7 @@ from filature.cases.roles import Forbidden, Permission, allows
 from filature.cases.snapshots import Opening
 from filature.cases.users import actor_of, user_for_token
 from filature.errors import FilatureError
+from filature.web.view_log import ViewLog
 
 SESSION_COOKIE = "filature_session"
 LOGIN_COOKIE = "filature_login"       # a nonce binding the login form to this browser
@@ -49,6 +51,10 @@ class CasesWeb:
     secure_cookies: bool = True
     session_hours: float = 10.0
     snapshots: SnapshotSource | None = None   # reads a target/facilitator/referral snapshot
+    views: ViewLog = field(init=False)        # page views, written to the trail together
+
+    def __post_init__(self) -> None:
+        self.views = ViewLog(self.database)
 
 
 class LoginRequired(Exception):
@@ -68,27 +74,36 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def db_session(request: Request) -> Iterator[Session]:
+async def db_session(request: Request) -> AsyncIterator[Session]:
     """The request's case-database session; routes commit what they change.
 
     A ``Forbidden`` raised anywhere in the request (role check, row rule, CSRF) is logged
     here before the session closes, and then answered with 403 by the handler.
+
+    Asynchronous: opening and closing a session touch no database until a query does, and
+    FastAPI would otherwise hand each of the two to a worker thread, on every page. The
+    refusal's entry, which writes, is made in a worker thread.
     """
     with cases_web(request).database.sessions() as session:
         try:
             yield session
         except Forbidden as refusal:
-            session.rollback()
-            user: User | None = getattr(request.state, "user", None)
-            if user is None:  # refused before the role check ran (CSRF): still name them
-                user = user_for_token(session, request.cookies.get(SESSION_COOKIE))
-            actor = (actor_of(user, client_ip(request)) if user is not None
-                     else audit.Actor(None, None, client_ip(request)))
-            audit.record(session, actor, "access.denied", subject_type="route",
-                         subject_id=f"{request.method} {request.url.path}", outcome="denied",
-                         detail={"permission": refusal.permission, "reason": refusal.reason})
-            session.commit()
+            await run_in_threadpool(_log_refusal, request, session, refusal)
             raise
+
+
+def _log_refusal(request: Request, session: Session, refusal: Forbidden) -> None:
+    """Append the refusal to the audit trail, naming the user when the cookie does."""
+    session.rollback()
+    user: User | None = getattr(request.state, "user", None)
+    if user is None:  # refused before the role check ran (CSRF): still name them
+        user = user_for_token(session, request.cookies.get(SESSION_COOKIE))
+    actor = (actor_of(user, client_ip(request)) if user is not None
+             else audit.Actor(None, None, client_ip(request)))
+    audit.record(session, actor, "access.denied", subject_type="route",
+                 subject_id=f"{request.method} {request.url.path}", outcome="denied",
+                 detail={"permission": refusal.permission, "reason": refusal.reason})
+    session.commit()
 
 
 def _sign(secret: str, purpose: str, value: str) -> str:
@@ -139,9 +154,12 @@ def current_user(request: Request, session: Session = Depends(db_session)) -> Us
     return user
 
 
-def require(permission: Permission) -> Callable[..., User]:
-    """A dependency giving the signed-in user if their role holds ``permission``, else 403."""
-    def dependency(user: User = Depends(current_user)) -> User:
+def require(permission: Permission) -> Callable[..., Awaitable[User]]:
+    """A dependency giving the signed-in user if their role holds ``permission``, else 403.
+
+    Asynchronous because it only compares the role: FastAPI then runs it on the event loop
+    instead of handing it to a thread (``current_user``, which queries, stays in one)."""
+    async def dependency(user: User = Depends(current_user)) -> User:
         if not allows(user.role, permission):
             raise Forbidden(permission.value, f"the role {user.role} does not allow "
                                               f"{permission.value}")
@@ -151,9 +169,10 @@ def require(permission: Permission) -> Callable[..., User]:
     return dependency
 
 
-# Page views come many at once (readers in parallel): on SQLite a read of the chain's head
-# is not inside the write lock, so two appends from this process could both take the same
-# sequence number. Appends made through ``log_event`` are serialised here.
+# Page views come many at once (readers in parallel). The append reads the chain's head
+# under the database's write lock (``audit.record``), so the chain cannot fork; the
+# appends of this process also queue here, where the next one starts as soon as the last
+# commits, rather than in SQLite's busy handler, which polls with growing sleeps.
 _AUDIT_WRITES = threading.Lock()
 
 
@@ -161,13 +180,22 @@ def log_event(request: Request, session: Session, user: User, action: str, *,
               subject_type: str | None = None, subject_id: str | int | None = None,
               detail: dict[str, Any] | None = None, outcome: str = "ok") -> None:
     """Write one act to the audit trail and commit: for the other pages' views, searches,
-    imports and exports (``target.view``, ``search``, ``import``...)."""
+    imports and exports (``target.view``, ``search``, ``import``...).
+
+    Whatever the request changed before is committed with its entry, in one transaction."""
     with _AUDIT_WRITES:
-        session.commit()  # start from a fresh read of the chain's head
         audit.record(session, actor_of(user, client_ip(request)), action,
                      subject_type=subject_type, subject_id=subject_id, detail=detail,
                      outcome=outcome)
         session.commit()
+
+
+def log_view(request: Request, user: User, action: str, *, subject_type: str,
+             subject_id: str) -> None:
+    """Write a page view (``target.view``, ``facilitator.view``) to the audit trail with
+    the other views arriving meanwhile (``ViewLog``); return once it is committed."""
+    cases_web(request).views.append(actor_of(user, client_ip(request)), action,
+                                    subject_type=subject_type, subject_id=subject_id)
 
 
 def render(request: Request, template: str, context: dict[str, Any],

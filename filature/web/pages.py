@@ -7,7 +7,7 @@ allowed to read targets) and return ``render(...)``; the template then gets the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from filature.cases.models import User
 from filature.cases.roles import ROLE_LABELS, Permission, Role, allows
@@ -49,9 +50,15 @@ def web_store(request: Request) -> WebStore:
     return store
 
 
-def store_cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB cursor for this request only."""
-    with web_store(request).cursor() as cur:
+async def store_cursor(request: Request) -> AsyncIterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB cursor for this request only.
+
+    Asynchronous, like ``db_session``: making and closing a cursor is immediate once the
+    store is open (a worker thread opens it the first time)."""
+    store = web_store(request)
+    if not store.is_open():
+        await run_in_threadpool(store.open)
+    with store.cursor() as cur:
         yield cur
 
 
@@ -66,9 +73,19 @@ def translator(request: Request) -> Translator:
 # import) needs this permission; one shared dependency so FastAPI runs it once a request.
 read_targets = require(P.TARGETS_VIEW)
 
+# FastAPI runs a plain ``def`` dependency in its thread pool, one hand-over each; these two
+# only read the request, so they run on the event loop (measured: fewer hand-overs a page).
+async def language_of(request: Request) -> Translator:
+    return translator(request)
+
+
+async def store_of(request: Request) -> WebStore:
+    return web_store(request)
+
+
 Cursor = Annotated[duckdb.DuckDBPyConnection, Depends(store_cursor)]
-Language = Annotated[Translator, Depends(translator)]
-Store = Annotated[WebStore, Depends(web_store)]
+Language = Annotated[Translator, Depends(language_of)]
+Store = Annotated[WebStore, Depends(store_of)]
 Viewer = Annotated[User, Depends(read_targets)]
 CaseSession = Annotated[Session, Depends(db_session)]
 

@@ -23,7 +23,8 @@ from filature.store import open_store
 from filature.store.query import first_row
 from filature.web.services.parties import OTHER_PAYERS, night_hours
 from filature.web.services.prepare import prepare_run, prepared_run
-from filature.web.services.queue import indicator_choices
+from filature.web.services.queue import indicator_choices, ranked_queue
+from filature.web.services.sessions import stored_window
 
 RUN_CHECK_SECONDS = 5.0
 
@@ -56,8 +57,19 @@ class WebStore:
         self._lock = threading.Lock()
         self._run: str | None = None
         self._run_checked = 0.0
+        self._window: tuple[float | None] | None = None  # (window,) once read
+
+    def is_open(self) -> bool:
+        return self._con is not None
+
+    def open(self) -> None:
+        """Open the store (done once; a no-op afterwards)."""
+        self._connection()
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
+        con = self._con
+        if con is not None:  # no lock once open: a run being prepared holds it for long
+            return con
         with self._lock:
             if self._con is None:
                 self._con = open_store(self._target, self.settings)
@@ -90,11 +102,20 @@ class WebStore:
             with self._lock:  # one thread prepares; the others wait, then read
                 if prepared_run(cur) != run_id:
                     prepare_run(cur, run_id, OTHER_PAYERS + 1)
+                ranked_queue(cur, run_id)
                 if self._run is None:
                     warm_up()
-                self._run = run_id
+                self._run, self._window = run_id, None
         self._run_checked = now
         return run_id
+
+    def session_window(self, cur: duckdb.DuckDBPyConnection) -> float | None:
+        """The window of the session flags the target pages show (``stored_window``), read
+        once per run: flags are written by `filature sessions flags`, which cannot open the
+        store while the app holds it, and every target page asks."""
+        if self._window is None:
+            self._window = (stored_window(cur),)
+        return self._window[0]
 
     def uploads(self) -> Path:
         """Where uploaded files are kept: a folder beside the store."""

@@ -130,3 +130,40 @@ def test_appends_from_many_connections_at_once_all_land_in_one_chain(case_db) ->
     report = _verify(case_db)
     assert report.ok, report.problems
     assert report.entries == 40 and report.last_seq == 40
+
+
+def test_page_views_written_together_each_return_once_their_entry_is_in_the_chain(
+        case_db) -> None:
+    """The web app's view log batches the views that wait for the trail's lock: every view
+    is in the chain when ``append`` returns, in one unbroken chain."""
+    import threading
+
+    from filature.web.view_log import ViewLog
+
+    log = ViewLog(case_db)
+    errors: list[BaseException] = []
+    seen_after_return: list[bool] = []
+
+    def view(k: int) -> None:
+        for i in range(5):
+            try:
+                log.append(ALICE, "view_target", subject_type="target",
+                           subject_id=f"SE-{k}-{i}")
+                with case_db.session() as session:
+                    found = session.execute(
+                        text("SELECT count(*) FROM audit_log WHERE subject_id = :s"),
+                        {"s": f"SE-{k}-{i}"}).scalar()
+                seen_after_return.append(found == 1)
+            except BaseException as error:  # noqa: BLE001 - collected for the assertion
+                errors.append(error)
+
+    threads = [threading.Thread(target=view, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:1]
+    assert len(seen_after_return) == 40 and all(seen_after_return)
+    report = _verify(case_db)
+    assert report.ok, report.problems
+    assert report.entries == 40

@@ -50,6 +50,27 @@ def test_opening_keeps_the_snapshot_and_refuses_a_second_open_case(case_db, team
     assert list(subjects) == ["S1"] and subjects["S1"][0].reference == case.reference
 
 
+def test_the_open_cases_lookup_follows_status_changes(case_db, team) -> None:
+    """The queue and target pages read this lookup at every view: a case closed, or one
+    opened, shows there at the next view, with its current status."""
+    with case_db.session() as session:
+        case = services.open_case(session, team["inv"], target("S1", "Jean Exemple", ["R1"]))
+    with case_db.session() as session:
+        found = services.cases_for_parties(session, ["S1", "R1"])
+        assert list(found) == ["S1"]  # the receiver is related, not the subject
+        assert (found["S1"][0].reference, found["S1"][0].status) == (case.reference, "new")
+        services.change_status(session, team["inv"], session.get_one(Case, case.id), "triage")
+    with case_db.session() as session:
+        assert services.cases_for_parties(session, ["S1"])["S1"][0].status == "triage"
+        services.change_status(session, team["inv"], session.get_one(Case, case.id), "closed",
+                               outcome="cleared")
+    with case_db.session() as session:
+        assert services.cases_for_parties(session, ["S1"]) == {}
+        again = services.open_case(session, team["ana"], target("S1", "Jean Exemple", []))
+    with case_db.session() as session:
+        assert [c.id for c in services.cases_for_parties(session, ["S1"])["S1"]] == [again.id]
+
+
 def test_roles_that_may_not_open_cases_are_refused(case_db, team) -> None:
     for who in ("pro", "adm"):
         with pytest.raises(Forbidden), case_db.session() as session:

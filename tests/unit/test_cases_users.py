@@ -117,6 +117,8 @@ def test_an_expired_session_lets_nobody_in(case_db, fast_passwords) -> None:
         row.expires_at = datetime.now(UTC) - timedelta(minutes=1)
     with case_db.session() as session:
         assert users.user_for_token(session, token) is None
+    with case_db.session() as session:  # the expired session's row was removed
+        assert session.scalar(select(LoginSession)) is None
 
 
 def test_need_to_know_in_the_permission_table() -> None:

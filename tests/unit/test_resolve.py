@@ -238,21 +238,28 @@ def crowded() -> World:
     return w
 
 
-def test_a_bare_record_joins_the_person_who_pays_the_same_receiver(models):
-    w = crowded()
+def gaspard(w: World, bare_name: str = "gaspard lemoine") -> tuple[str, str]:
+    """Gaspard Lemoine of Lyon paying Rowena Bautista: one of his three full transfers, and
+    one transfer with nothing but a name (``bare_name``) and the city."""
     rich = [send(w, "gaspard lemoine", "rowena bautista", day=d, sender_city="Lyon",
                  sender_phone_e164="+33677001122", sender_birth_date="1961-05-04",
                  receiver_phone_e164="+639175550101") for d in (3, 40, 80)]
-    # The operator asked nothing but the name: the model alone cannot tell him from a namesake.
-    bare = send(w, "gaspard lemoine", "rowena bautista", day=120, sender_city="Lyon",
+    bare = send(w, bare_name, "rowena bautista", day=120, sender_city="Lyon",
                 receiver_phone_e164="+639175550101")
+    return rich[0], bare
+
+
+def test_a_bare_record_joins_the_person_who_pays_the_same_receiver(models):
+    w = crowded()
+    # The operator asked nothing but the name: the model alone cannot tell him from a namesake.
+    rich, bare = gaspard(w)
     namesake = send(w, "gaspard lemoine", "teresita ocampo", day=130, sender_city="Lyon",
                     sender_phone_e164="+33699887700", receiver_phone_e164="+639175550202")
     con = w.store()
     resolve_people(con, models=models)
     ids = parties(con)
-    assert ids[bare][0] == ids[rich[0]][0]          # confirmed by the shared payee
-    assert ids[namesake][0] != ids[rich[0]][0]      # same name, another payee: not him
+    assert ids[bare][0] == ids[rich][0]             # confirmed by the shared payee
+    assert ids[namesake][0] != ids[rich][0]         # same name, another payee: not him
     stats = con.execute("SELECT json_extract(parameters, '$.stats.sender.supported_links') "
                         "FROM resolution_runs").fetchall()
     assert int(stats[0][0]) >= 1
@@ -260,15 +267,11 @@ def test_a_bare_record_joins_the_person_who_pays_the_same_receiver(models):
 
 def test_a_bare_record_with_a_misspelt_name_joins_the_person_who_pays_the_same_receiver(models):
     w = crowded()
-    rich = [send(w, "gaspard lemoine", "rowena bautista", day=d, sender_city="Lyon",
-                 sender_phone_e164="+33677001122", sender_birth_date="1961-05-04",
-                 receiver_phone_e164="+639175550101") for d in (3, 40, 80)]
     # Name and city only, and a typo: no phone, date or name to block on with his records.
-    bare = send(w, "gaspard lemione", "rowena bautista", day=120, sender_city="Lyon",
-                receiver_phone_e164="+639175550101")
+    rich, bare = gaspard(w, bare_name="gaspard lemione")
     con = w.store()
     resolve_people(con, models=models)
-    assert parties(con)[bare][0] == parties(con)[rich[0]][0]
+    assert parties(con)[bare][0] == parties(con)[rich][0]
 
 
 def test_a_name_common_elsewhere_but_rare_in_the_town_is_confirmed_by_the_payee(models):
@@ -280,17 +283,13 @@ def test_a_name_common_elsewhere_but_rare_in_the_town_is_confirmed_by_the_payee(
     # ... but in Lyon only he has it, and his bare record pays his receiver, whom four
     # people pay: across the file, the chance that one of four is a namesake is too high
     # (4 x 4 of ~1,040 records), within Lyon it is not (4 x 2 of ~1,040).
-    rich = [send(w, "gaspard lemoine", "rowena bautista", day=d, sender_city="Lyon",
-                 sender_phone_e164="+33677001122", sender_birth_date="1961-05-04",
-                 receiver_phone_e164="+639175550101") for d in (3, 40, 80)]
-    bare = send(w, "gaspard lemoine", "rowena bautista", day=120, sender_city="Lyon",
-                receiver_phone_e164="+639175550101")
+    rich, bare = gaspard(w)
     for k, other in enumerate(("ondine ferrand", "basile rocher")):
         send(w, other, "rowena bautista", day=9 + k, sender_city="Lyon",
              sender_phone_e164=f"+3367700998{k}", receiver_phone_e164="+639175550101")
     con = w.store()
     resolve_people(con, models=models)
-    assert parties(con)[bare][0] == parties(con)[rich[0]][0]
+    assert parties(con)[bare][0] == parties(con)[rich][0]
 
 
 def test_a_bare_record_two_namesakes_share_does_not_chain_them(models):

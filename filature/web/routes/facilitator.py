@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from filature.errors import NotFound
-from filature.web.auth import log_event
+from filature.web.auth import log_view
 from filature.web.pages import CaseSession, Cursor, Language, Store, Viewer, render
 from filature.web.services import parties
 
@@ -22,8 +22,7 @@ def facilitator_page(receiver_id: str, request: Request, user: Viewer, session: 
     if store.run_id(cur) is None:
         raise NotFound("no screening run yet: run `filature screen` first")
     receiver = parties.facilitator(cur, receiver_id)
-    log_event(request, session, user, "facilitator.view", subject_type="facilitator",
-              subject_id=receiver_id)
+    log_view(request, user, "facilitator.view", subject_type="facilitator", subject_id=receiver_id)
     return render(request, t, "facilitator.html", {
         "receiver": receiver,
         "identities": parties.receiver_identities(cur, receiver_id),

@@ -66,7 +66,7 @@ def queue(request: Request, user: Viewer, session: CaseSession, cur: Cursor, t: 
     context = {
         "run_id": run_id, "filters": filters, "link": link, "sort_link": sort_link,
         "result": result,
-        "in_cases": cases_for_parties(session, [r["sender_id"] for r in result.rows])
+        "in_cases": cases_for_parties(session, [r.sender_id for r in result.rows])
         if result else {},
         "countries": countries(cur, run_id) if run_id else [],
         "indicators": indicator_choices(t.language),

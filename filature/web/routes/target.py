@@ -5,12 +5,14 @@ Reading it is written to the audit trail; it shows the open cases he is the subj
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from filature.cases.services import cases_for_parties
 from filature.errors import NotFound
-from filature.web.auth import log_event
+from filature.web.auth import log_view
 from filature.web.pages import CaseSession, Cursor, Language, Store, Viewer, render
 from filature.web.services import parties
 from filature.web.services import sessions as session_flags
@@ -30,16 +32,16 @@ def target_page(sender_id: str, request: Request, user: Viewer, session: CaseSes
         if current is None:
             raise
         return RedirectResponse(f"/targets/{current}", status_code=307)
-    log_event(request, session, user, "target.view", subject_type="target",
-              subject_id=sender_id)
+    log_view(request, user, "target.view", subject_type="target", subject_id=sender_id)
     transfers = parties.sender_transfers(cur, sender_id)
     receivers = parties.beneficiaries(cur, sender_id)
     identities = parties.sender_identities(transfers)
     shown = transfers[:parties.MAX_TRANSFERS]
-    timeline = [{"x": tx["sent_at"].timestamp() * 1000, "y": round(tx["amount_eur"], 2),
-                 "night": bool(tx["night"]), "id": tx["transfer_id"],
+    timeline = [{"x": tx["sent_at"].replace(tzinfo=UTC).timestamp() * 1000,  # UTC, no zone
+                 "y": round(tx["amount_eur"], 2), "night": bool(tx["night"]),
+                 "id": tx["transfer_id"],
                  "local": tx["sent_local"].strftime("%Y-%m-%d %H:%M")} for tx in shown]
-    sessions = session_flags.session_evidence(cur, sender_id)
+    sessions = session_flags.session_evidence(cur, sender_id, store.session_window(cur))
     session_flags.mark_timeline(timeline, shown, sessions)
     return render(request, t, "target.html", {
         "target": target,

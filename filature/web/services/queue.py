@@ -7,11 +7,14 @@ filter values are bound parameters.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
+import numpy as np
 
 from filature.indicators.pack import load_pack
 from filature.network.evidence import NETWORK_EVIDENCE
@@ -62,7 +65,7 @@ class QueueFilters:
 
 @dataclass
 class QueuePage:
-    rows: list[dict[str, Any]]
+    rows: list[QueueRow]
     total: int
     page: int
     pages: int
@@ -89,41 +92,112 @@ def _where(filters: QueueFilters) -> tuple[str, dict[str, Any]]:
     return " AND ".join([CONDITIONS[k] for k in params] or ["true"]), params
 
 
-# A run's queue never changes: a page once read is kept (bounded), so readers paging
-# through the same ranked list, or coming back to it, cost no query.
-_PAGES: dict[tuple[Any, ...], QueuePage] = {}
-_COUNTS: dict[tuple[Any, ...], int] = {}
-_PAGES_KEPT = 2048
+class QueueRow(NamedTuple):
+    """One sender as a queue page shows him.
+
+    A named tuple rather than a dict: a page reads about 700 attributes of its rows, and a
+    tuple's are read by the interpreter directly, a fifth of the table's rendering."""
+
+    rank: int
+    sender_id: str
+    score: float | None
+    name: str | None
+    country: str | None
+    transfers: int
+    total_eur: float | None
+    first_seen: datetime | None
+    last_seen: datetime | None
+    receivers: int
+    top_fr: str | None
+    top_en: str | None
+    is_target: bool
+
+
+DISPLAY = QueueRow._fields
+_MASKS_KEPT = 256
+
+
+class RankedQueue:
+    """One run's queue held in memory, column by column in rank order, to page it with no
+    query: the run's queue never changes.
+
+    Sorting 120,000 senders (1M transfers) in DuckDB for each page cost 5 to 20 ms of CPU,
+    and fetching 50 scattered rows back from it about 6 ms. Here DuckDB still sorts and
+    filters, with the same ORDER BY and WHERE as before, but once per sort order (kept as
+    positions) and once per set of filters (kept as a mask); a page is then picked with
+    numpy in well under a millisecond. It costs about 530 bytes a sender, orders included
+    (64 MB for the 119,786 senders of 1M transfers).
+    """
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, run_id: str) -> None:
+        self.run_id = run_id
+        self.columns: dict[str, np.ndarray] = cur.execute(
+            f"SELECT {', '.join(DISPLAY)} FROM {DB}.queue ORDER BY rank").fetchnumpy()  # noqa: S608
+        self._orders: dict[str, np.ndarray] = {}
+        self._masks: dict[tuple[Any, ...], np.ndarray] = {}
+        for key in SORTS:  # every order now (16 sorts of the queue), not in a reader's wait
+            for direction in ("asc", "desc"):
+                self._positions(cur, QueueFilters(sort=key, order=direction).order_by())
+
+    def _positions(self, cur: duckdb.DuckDBPyConnection, order_by: str) -> np.ndarray:
+        """Row positions in the order ``order_by`` (read once per order)."""
+        if order_by not in self._orders:
+            ranks = cur.execute(f"SELECT rank FROM {DB}.queue ORDER BY {order_by}"  # noqa: S608
+                                ).fetchnumpy()["rank"]
+            self._orders[order_by] = np.searchsorted(self.columns["rank"], ranks)
+        return self._orders[order_by]
+
+    def _mask(self, cur: duckdb.DuckDBPyConnection, where: str,
+              params: dict[str, Any]) -> np.ndarray:
+        """Which rows pass the filters ``where`` (read once per set of filter values)."""
+        key = (where, tuple(sorted(params.items())))
+        if key not in self._masks:
+            keep = cur.execute(f"SELECT coalesce({where}, false) AS keep FROM {DB}.queue "  # noqa: S608
+                               "ORDER BY rank", params).fetchnumpy()["keep"]
+            if len(self._masks) >= _MASKS_KEPT:
+                self._masks.clear()
+            self._masks[key] = np.asarray(keep, dtype=bool)
+        return self._masks[key]
+
+    def page(self, cur: duckdb.DuckDBPyConnection, filters: QueueFilters,
+             per_page: int) -> QueuePage:
+        """One page of senders passing ``filters``, in their order, and how many pass."""
+        where, params = _where(filters)
+        order = self._positions(cur, filters.order_by())
+        if params:
+            order = order[self._mask(cur, where, params)[order]]
+        total = len(order)
+        pages = max(1, math.ceil(total / per_page))
+        page = min(filters.page, pages)
+        shown = order[(page - 1) * per_page:page * per_page]
+        # tolist() gives Python values (None where DuckDB had NULL), as a query would.
+        values = [self.columns[name][shown].tolist() for name in DISPLAY]
+        rows = [QueueRow._make(row) for row in zip(*values, strict=True)]
+        return QueuePage(rows=rows, total=total, page=page, pages=pages,
+                         first=(page - 1) * per_page + 1)
+
+
+_QUEUES: dict[str, RankedQueue] = {}
+_QUEUE_LOCK = threading.Lock()
+
+
+def ranked_queue(cur: duckdb.DuckDBPyConnection, run_id: str) -> RankedQueue:
+    """The queue of ``run_id`` in memory (read once; only the latest run's is kept)."""
+    queue = _QUEUES.get(run_id)
+    if queue is None:
+        with _QUEUE_LOCK:  # the first readers wait for one reading, not each do their own
+            queue = _QUEUES.get(run_id)
+            if queue is None:
+                queue = RankedQueue(cur, run_id)
+                _QUEUES.clear()
+                _QUEUES[run_id] = queue
+    return queue
 
 
 def queue_page(cur: duckdb.DuckDBPyConnection, run_id: str, filters: QueueFilters,
                per_page: int = PER_PAGE) -> QueuePage:
     """One page of the queue of ``run_id`` and how many senders pass the filters."""
-    where, params = _where(filters)
-    key = (run_id, where, tuple(sorted(params.items())), filters.order_by(), filters.page,
-           per_page)
-    if key in _PAGES:
-        return _PAGES[key]
-    count_key = (run_id, where, tuple(sorted(params.items())))
-    if count_key not in _COUNTS:  # the same for every page and sort of these filters
-        if len(_COUNTS) >= _PAGES_KEPT:
-            _COUNTS.clear()
-        _COUNTS[count_key] = int(records(
-            cur, f"SELECT count(*) AS n FROM {DB}.queue WHERE {where}", params)[0]["n"])  # noqa: S608
-    total = _COUNTS[count_key]
-    pages = max(1, math.ceil(total / per_page))
-    page = min(filters.page, pages)
-    rows = records(cur, f"""SELECT rank, sender_id, score, name, country, transfers, total_eur,
-            first_seen, last_seen, receivers, top_fr, top_en, is_target
-        FROM {DB}.queue WHERE {where}
-        ORDER BY {filters.order_by()} LIMIT {int(per_page)} OFFSET $offset""",  # noqa: S608
-                   {**params, "offset": (page - 1) * per_page})
-    result = QueuePage(rows=rows, total=total, page=page, pages=pages,
-                       first=(page - 1) * per_page + 1)
-    if len(_PAGES) >= _PAGES_KEPT:
-        _PAGES.clear()
-    _PAGES[key] = result
-    return result
+    return ranked_queue(cur, run_id).page(cur, filters, per_page)
 
 
 _COUNTRIES: dict[str, list[dict[str, Any]]] = {}

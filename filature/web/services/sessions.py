@@ -43,9 +43,10 @@ def stored_window(cur: duckdb.DuckDBPyConnection) -> float | None:
     return DEFAULT_WINDOW_HOURS if DEFAULT_WINDOW_HOURS in windows else windows[0]
 
 
-def session_evidence(cur: duckdb.DuckDBPyConnection, sender_id: str) -> SessionEvidence:
-    """The sender's payments followed by a session in the shown window, with their sources."""
-    window = stored_window(cur)
+def session_evidence(cur: duckdb.DuckDBPyConnection, sender_id: str,
+                     window: float | None) -> SessionEvidence:
+    """The sender's payments followed by a session in the shown ``window`` (``stored_window``),
+    with their sources."""
     if window is None:
         return SessionEvidence(None)
     flags = records(cur, """SELECT f.transfer_id, f.provider, f.minutes_after, f.platform,
