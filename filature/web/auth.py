@@ -139,7 +139,7 @@ async def check_csrf(request: Request, session: Session = Depends(db_session)) -
         candidates.append(_sign(web.secret_key, "csrf", session_token))
     if not sent or not any(hmac.compare_digest(sent, c) for c in candidates):
         raise Forbidden("csrf", "the form's security token is missing or wrong; reload the "
-                                "page and try again")
+                                "page and try again", key="forbidden.csrf")
 
 
 def current_user(request: Request, session: Session = Depends(db_session)) -> User:

@@ -174,3 +174,31 @@ def test_a_refusal_names_its_reason_in_the_reader_s_language(store: Path,
             assert "Ce dossier n'a pas été transmis au parquet." in _text(refused.text)
             office.get("/lang/en")
             assert "this case was not sent to you" in _text(office.get(case_url).text)
+
+
+def test_a_deadline_that_is_not_a_date_reads_in_french_then_in_english(
+        store: Path, web_client: WebClient) -> None:
+    with web_client(store, role="investigator") as client:
+        target = re.findall(r'href="/targets/([^"?#]+)"', client.get("/targets").text)[0]
+        token = csrf_of(client, "/cases")
+        case_url = client.post("/cases", data={"kind": "target", "origin_id": target,
+                                                "csrf_token": token},
+                               follow_redirects=False).headers["location"]
+        typed = {"deadline": "15/01/2027", "csrf_token": token}
+        french = _text(client.post(f"{case_url}/deadline", data=typed).text)
+        assert "« 15/01/2027 » n'est pas une date (AAAA-MM-JJ)." in french
+        client.get("/lang/en")
+        english = _text(client.post(f"{case_url}/deadline", data=typed).text)
+        assert "'15/01/2027' is not a date (YYYY-MM-DD)" in english
+
+
+def test_a_form_without_its_security_token_is_refused_in_the_reader_s_language(
+        store: Path, web_client: WebClient) -> None:
+    with web_client(store, role="investigator") as client:
+        refused = client.post("/cases", data={"kind": "target", "origin_id": "x"})
+        assert refused.status_code == 403
+        assert ("Le jeton de sécurité du formulaire manque ou n'est plus valable"
+                in _text(refused.text))
+        client.get("/lang/en")
+        english = _text(client.post("/cases", data={"kind": "target", "origin_id": "x"}).text)
+        assert "the form's security token is missing or wrong" in english

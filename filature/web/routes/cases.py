@@ -161,13 +161,16 @@ def case_deadline(request: Request, case_id: int, deadline: str = Form(""),
                   user: User = Depends(require(P.CASES_EDIT)),
                   session: Session = Depends(db_session)) -> Response:
     case = _case(session, user, case_id, request)
-    try:
-        day = date.fromisoformat(deadline) if deadline else None
-    except ValueError:
-        return _back(case_id, f"{deadline!r} is not a date (YYYY-MM-DD)")
-    services.set_deadline(session, user, case, day, ip=client_ip(request))
-    session.commit()
-    return _back(case_id)
+
+    def set_deadline() -> None:
+        try:
+            day = date.fromisoformat(deadline) if deadline else None
+        except ValueError:
+            raise InputError(f"{deadline!r} is not a date (YYYY-MM-DD)", key="case.bad_date",
+                             params={"value": deadline}) from None
+        services.set_deadline(session, user, case, day, ip=client_ip(request))
+
+    return _act(request, session, case_id, set_deadline)
 
 
 @router.post("/cases/{case_id}/evidence", dependencies=CSRF)
