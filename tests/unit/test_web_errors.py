@@ -8,6 +8,7 @@ import html
 import re
 from pathlib import Path
 from string import Formatter
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -110,15 +111,19 @@ def _text(page: str) -> str:
     return html.unescape(page)
 
 
+def _open_case(client: Any) -> tuple[str, str]:
+    """Open a case on the queue's first target; (the case's URL, the form token)."""
+    target = re.findall(r'href="/targets/([^"?#]+)"', client.get("/targets").text)[0]
+    token = csrf_of(client, "/cases")
+    opened = client.post("/cases", data={"kind": "target", "origin_id": target,
+                                         "csrf_token": token}, follow_redirects=False)
+    return opened.headers["location"], token
+
+
 def test_a_refused_transition_reads_in_french_then_in_english(store: Path,
                                                               web_client: WebClient) -> None:
     with web_client(store, role="investigator") as client:
-        target = re.findall(r'href="/targets/([^"?#]+)"', client.get("/targets").text)[0]
-        token = csrf_of(client, "/cases")
-        opened = client.post("/cases", data={"kind": "target", "origin_id": target,
-                                             "csrf_token": token}, follow_redirects=False)
-        assert opened.status_code == 303, opened.text[:300]
-        case_url = opened.headers["location"]
+        case_url, token = _open_case(client)
         move = {"status": "sent_to_prosecutor", "csrf_token": token}
         french = _text(client.post(f"{case_url}/status", data=move).text)
         assert ("Un dossier au statut « nouveau » ne peut pas passer au statut « transmis au "
@@ -134,11 +139,7 @@ def test_the_error_page_speaks_the_reader_s_language(store: Path,
                                                      web_client: WebClient) -> None:
     """A stored evidence file gone from disk: the download answers the error page."""
     with web_client(store, role="investigator") as client:
-        target = re.findall(r'href="/targets/([^"?#]+)"', client.get("/targets").text)[0]
-        token = csrf_of(client, "/cases")
-        case_url = client.post("/cases", data={"kind": "target", "origin_id": target,
-                                                "csrf_token": token},
-                               follow_redirects=False).headers["location"]
+        case_url, token = _open_case(client)
         client.post(f"{case_url}/evidence", data={"csrf_token": token},
                     files={"file": ("answer.txt", b"Synthetic operator answer.\n",
                                     "text/plain")})
@@ -179,11 +180,7 @@ def test_a_refusal_names_its_reason_in_the_reader_s_language(store: Path,
 def test_a_deadline_that_is_not_a_date_reads_in_french_then_in_english(
         store: Path, web_client: WebClient) -> None:
     with web_client(store, role="investigator") as client:
-        target = re.findall(r'href="/targets/([^"?#]+)"', client.get("/targets").text)[0]
-        token = csrf_of(client, "/cases")
-        case_url = client.post("/cases", data={"kind": "target", "origin_id": target,
-                                                "csrf_token": token},
-                               follow_redirects=False).headers["location"]
+        case_url, token = _open_case(client)
         typed = {"deadline": "15/01/2027", "csrf_token": token}
         french = _text(client.post(f"{case_url}/deadline", data=typed).text)
         assert "« 15/01/2027 » n'est pas une date (AAAA-MM-JJ)." in french
