@@ -62,9 +62,11 @@ def build_records(con: duckdb.DuckDBPyConnection, side: Side, table: str) -> int
 
     ``name_sorted`` (tokens in alphabetical order) makes "REY Bruno" and "Bruno Rey" equal;
     ``name_tokens`` feeds the compound-name and initials levels; ``initials`` the sorted
-    first letters of the tokens. ``city_initials`` is the city and the initials;
-    ``bare_key`` the same, but only on a record with none of the ``IDENTIFIERS``: a name
-    and a city, which only its name (maybe misspelt) and city can pair with the others.
+    first letters of the tokens. ``city_first`` and ``city_last`` are the city with the
+    first and with the last sorted token; ``bare_first`` and ``bare_last`` the same, but only
+    on a record with none of the ``IDENTIFIERS``: a name and a city, which only its name
+    (maybe misspelt: one typo leaves the first or the last token whole) and its city can
+    pair with the others.
     """
     cols = side.columns
     bare = " AND ".join(f"{c} IS NULL" for c in IDENTIFIERS if c in cols)
@@ -88,9 +90,11 @@ def build_records(con: duckdb.DuckDBPyConnection, side: Side, table: str) -> int
                        lower(city) AS city, country
                 FROM toks
             ), keyed AS (
-                SELECT *, city || '|' || initials AS city_initials FROM rec
+                SELECT *, city || '|' || name_tokens[1] AS city_first,
+                       city || '|' || name_tokens[-1] AS city_last FROM rec
             )
-            SELECT *, CASE WHEN {bare} THEN city_initials END AS bare_key FROM keyed"""
+            SELECT *, CASE WHEN {bare} THEN city_first END AS bare_first,
+                   CASE WHEN {bare} THEN city_last END AS bare_last FROM keyed"""
     )
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()
     return int(rows[0][0])

@@ -84,9 +84,11 @@ def blocking_rules(side: Side) -> list[Any]:
 
     A sender's *bare* record (a name and a city, nothing else) with a typo in the name
     shares no key with his other records; it is paired with the records of its city whose
-    names have the same initials (``bare_key`` against ``city_initials``, both ways round).
-    About 2% of sender records are bare, so this adds few pairs; on the receiving side a
-    sixth are, and relatives' records are grouped in households anyway.
+    names have the same first or the same last sorted token (``bare_first`` against
+    ``city_first``, ``bare_last`` against ``city_last``, both ways round): one typo leaves
+    one of them whole ("jean uc bernard" and "jean luc bernard" share "bernard"). About 2%
+    of sender records are bare, so this adds few pairs; on the receiving side a sixth are,
+    and relatives' records are grouped in households anyway.
     """
     rules: list[Any] = [block_on("phone"), block_on("id_number"),
                         block_on("birth_date", "city"), block_on("name_sorted", "city")]
@@ -95,7 +97,8 @@ def blocking_rules(side: Side) -> list[Any]:
     if "address" in side.columns:
         rules.append(block_on("address", "city"))
     if side.name == "sender":
-        rules += ["l.bare_key = r.city_initials", "r.bare_key = l.city_initials"]
+        rules += [f"{a}.bare_{end} = {b}.city_{end}"
+                  for end in ("first", "last") for a, b in (("l", "r"), ("r", "l"))]
     return rules
 
 
