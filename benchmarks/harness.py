@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import subprocess
@@ -30,6 +31,16 @@ def run_cli(args: list[str], program: list[str] | None = None) -> tuple[float, f
         assert proc.stderr is not None
         raise SystemExit(f"stage {' '.join(args)} failed:\n{proc.stderr.read().decode()}")
     return elapsed, usage.ru_maxrss / 1024
+
+
+def world_arguments(parser: argparse.ArgumentParser, workdir: str) -> None:
+    """The options of a benchmark that builds a screening world: its size, buyers and seed,
+    the team's capacity and the folder it works in."""
+    parser.add_argument("--transfers", type=int, default=500_000)
+    parser.add_argument("--buyers", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--capacity", type=int, default=300)
+    parser.add_argument("--workdir", type=Path, default=Path(workdir))
 
 
 def synth_args(world: Path, transfers: int, seed: int, buyers: int | None = None) -> list[str]:

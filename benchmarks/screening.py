@@ -24,7 +24,14 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import TRANSFERS_PER_SENDER, ingest_stages, machine, run_cli, synth_args  # noqa: E402
+from harness import (  # noqa: E402
+    TRANSFERS_PER_SENDER,
+    ingest_stages,
+    machine,
+    run_cli,
+    synth_args,
+    world_arguments,
+)
 from quality import evaluate_ranking, load_truth  # noqa: E402
 
 from filature.indicators import load_pack  # noqa: E402
@@ -45,11 +52,7 @@ def plain_duckdb_load(csv: Path, workdir: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--transfers", type=int, default=500_000)
-    parser.add_argument("--buyers", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--capacity", type=int, default=300)
-    parser.add_argument("--workdir", type=Path, default=Path("benchmarks/out/screening"))
+    world_arguments(parser, "benchmarks/out/screening")
     parser.add_argument("--stress", action="store_true",
                         help="a world with other confounder shares (benchmarks/stress_world.py)")
     args = parser.parse_args()

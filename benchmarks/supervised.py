@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import ingest_stages, machine, run_cli, synth_args  # noqa: E402
+from harness import ingest_stages, machine, run_cli, synth_args, world_arguments  # noqa: E402
 from quality import Quality, evaluate_ranking, load_truth  # noqa: E402
 
 from filature.learning import learn_from_outcomes  # noqa: E402
@@ -81,11 +81,7 @@ def draw_labels(rows: list[tuple[str, str, str, int]], *, confirmed: int, cleare
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--transfers", type=int, default=500_000)
-    parser.add_argument("--buyers", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--capacity", type=int, default=300)
-    parser.add_argument("--workdir", type=Path, default=Path("benchmarks/out/supervised"))
+    world_arguments(parser, "benchmarks/out/supervised")
     parser.add_argument("--reuse", action="store_true",
                         help="Use the world and store already in --workdir.")
     parser.add_argument("--confirmed", type=int, default=30)

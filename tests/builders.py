@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from pathlib import Path
 
 import duckdb
 
@@ -64,3 +65,21 @@ def corridor_world() -> World:
         w.send("paul leroy", "grace villanueva", 100 + 60 * m, day=17 * m, hour=21)
     w.send("occasional bob", "maria santos", 40, day=40, hour=23)
     return w
+
+
+def screened_corridor_store(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """``corridor_world()`` stored at ``path``, resolved by exact keys and screened, with the
+    two identifiers the referral tests look for: buyer 2's e-mail and Joy Reyes's phone."""
+    from filature.resolve.exact import resolve_exact
+    from filature.scoring.run import run_screening
+
+    con = open_store(path)
+    con.executemany("INSERT INTO transfers VALUES (" + ", ".join("?" * 32) + ")",
+                    corridor_world().rows)
+    con.execute("UPDATE transfers SET sender_email = 'buyer2.dupont@example.org' "
+                "WHERE sender_name_norm = 'buyer2 dupont'")
+    con.execute("UPDATE transfers SET receiver_phone_e164 = '+639175550303' "
+                "WHERE receiver_name_norm = 'joy reyes'")
+    resolve_exact(con)
+    run_screening(con, capacity=5)
+    return con

@@ -21,10 +21,7 @@ from filature.cases.roles import Forbidden
 from filature.cases.users import add_user
 from filature.cli import app
 from filature.referrals.intake import import_referrals
-from filature.resolve.exact import resolve_exact
-from filature.scoring.run import run_screening
-from filature.store import open_store
-from tests.builders import corridor_world
+from tests.builders import screened_corridor_store
 from tests.cases_support import ENGINES, postgres_copy
 
 runner = CliRunner()
@@ -43,15 +40,7 @@ def setup(request: pytest.FixtureRequest, tmp_path: Path, migrated_templates,
     """A stored corridor world with two referrals, and a case database (SQLite, then
     PostgreSQL) holding an investigator and a prosecutor."""
     db = tmp_path / "f.duckdb"
-    con = open_store(db)
-    con.executemany("INSERT INTO transfers VALUES (" + ", ".join("?" * 32) + ")",
-                    corridor_world().rows)
-    con.execute("UPDATE transfers SET sender_email = 'buyer2.dupont@example.org' "
-                "WHERE sender_name_norm = 'buyer2 dupont'")
-    con.execute("UPDATE transfers SET receiver_phone_e164 = '+639175550303' "
-                "WHERE receiver_name_norm = 'joy reyes'")
-    resolve_exact(con)
-    run_screening(con, capacity=5)
+    con = screened_corridor_store(db)
     (tmp_path / "alerts.jsonl").write_text("\n".join(json.dumps(r) for r in REFERRALS))
     import_referrals(con, tmp_path / "alerts.jsonl")
     con.close()

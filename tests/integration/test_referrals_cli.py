@@ -9,10 +9,7 @@ from typer.testing import CliRunner
 
 from filature.cli import app
 from filature.errors import InvalidData
-from filature.resolve.exact import resolve_exact
-from filature.scoring.run import run_screening
-from filature.store import open_store
-from tests.builders import BASE, corridor_world
+from tests.builders import BASE, screened_corridor_store
 
 runner = CliRunner()
 
@@ -26,15 +23,7 @@ def _ok(*args: str) -> str:
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
     path = tmp_path_factory.mktemp("referrals") / "f.duckdb"
-    con = open_store(path)
-    con.executemany("INSERT INTO transfers VALUES (" + ", ".join("?" * 32) + ")",
-                    corridor_world().rows)
-    con.execute("UPDATE transfers SET sender_email = 'buyer2.dupont@example.org' "
-                "WHERE sender_name_norm = 'buyer2 dupont'")
-    con.execute("UPDATE transfers SET receiver_phone_e164 = '+639175550303' "
-                "WHERE receiver_name_norm = 'joy reyes'")
-    resolve_exact(con)
-    run_screening(con, capacity=5)
+    con = screened_corridor_store(path)
     con.close()
     return str(path)
 

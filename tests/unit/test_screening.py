@@ -128,6 +128,12 @@ def test_a_shared_given_name_is_not_a_family_tie():
     assert ties == [("maria santos", "jose santos")]
 
 
+def _senders(con):
+    return dict(con.execute(
+        "SELECT lower(t.sender_name), p.sender_id FROM transfers t "
+        "JOIN transfer_parties p USING (provider, transfer_id)").fetchall())
+
+
 def _hits(con, run_id, side, indicator):
     return dict(con.execute(
         "SELECT party_id, points FROM indicator_hits WHERE run_id = ? AND side = ? "
@@ -143,9 +149,7 @@ def test_one_beneficiary_under_name_variants_is_a_relationship_not_several_facil
     resolve_exact(con)
     report = run_screening(con, capacity=2)
     c04 = _hits(con, report.run_id, "sender", "C04")
-    senders = dict(con.execute(
-        "SELECT lower(t.sender_name), p.sender_id FROM transfers t "
-        "JOIN transfer_parties p USING (provider, transfer_id)").fetchall())
+    senders = _senders(con)
     assert c04[senders["paul leroy"]] == pytest.approx(-2.5)
     assert senders["jean dupuis"] not in c04
 
@@ -196,9 +200,7 @@ def test_monthly_transfers_around_payday_are_a_family_remittance_not_sessions():
     con = w.store()
     resolve_exact(con)
     report = run_screening(con, capacity=2)
-    senders = dict(con.execute(
-        "SELECT lower(t.sender_name), p.sender_id FROM transfers t "
-        "JOIN transfer_parties p USING (provider, transfer_id)").fetchall())
+    senders = _senders(con)
     c05 = _hits(con, report.run_id, "sender", "C05")
     assert c05[senders["elena anghel"]] == pytest.approx(-3.5)
     assert senders["marc durand"] not in c05
@@ -219,9 +221,7 @@ def test_a_payroll_that_skips_weeks_keeps_its_beat():
     resolve_exact(con)
     report = run_screening(con, capacity=2)
     c01 = _hits(con, report.run_id, "sender", "C01")
-    senders = dict(con.execute(
-        "SELECT lower(t.sender_name), p.sender_id FROM transfers t "
-        "JOIN transfer_parties p USING (provider, transfer_id)").fetchall())
+    senders = _senders(con)
     assert c01[senders["patrick bernard"]] == pytest.approx(-3.0)
     assert senders["marc durand"] not in c01
 
@@ -238,12 +238,6 @@ def test_two_records_of_one_man_do_not_back_each_other_as_unrelated_payers():
     network = con.execute("SELECT max(network_points) FROM sender_scores WHERE run_id = ?",
                           [report.run_id]).fetchone()[0]
     assert network == 0
-
-
-def _senders(con):
-    return dict(con.execute(
-        "SELECT lower(t.sender_name), p.sender_id FROM transfers t "
-        "JOIN transfer_parties p USING (provider, transfer_id)").fetchall())
 
 
 def test_a_sender_carrying_a_family_name_of_the_country_is_of_its_diaspora():
