@@ -18,10 +18,21 @@ CLI = [str(Path(sys.executable).with_name("filature"))]
 
 def run_cli(args: list[str], program: list[str] | None = None) -> tuple[float, float]:
     """Run one CLI command (or ``program`` with ``args``); (wall seconds, peak RSS in MB) of
-    that process.
+    that process."""
+    wall, rss, _ = run_cli_measured(args, program)
+    return wall, rss
+
+
+def run_cli_measured(args: list[str], program: list[str] | None = None
+                     ) -> tuple[float, float, float]:
+    """Run one CLI command (or ``program`` with ``args``); (wall seconds, peak RSS in MB,
+    CPU seconds) of that process and the children it waited for.
 
     Each stage runs in its own process because a child starts with its parent's peak memory:
-    measured in one process, the stages' peaks would hide each other."""
+    measured in one process, the stages' peaks would hide each other. CPU seconds (user and
+    system) move much less than wall time when other jobs share the machine: a change's
+    effect on the work done can be read from them on a busy machine, its effect on
+    parallelism only from wall time on a quiet one."""
     started = time.perf_counter()
     proc = subprocess.Popen((CLI if program is None else program) + args,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -30,7 +41,7 @@ def run_cli(args: list[str], program: list[str] | None = None) -> tuple[float, f
     if status != 0:
         assert proc.stderr is not None
         raise SystemExit(f"stage {' '.join(args)} failed:\n{proc.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def world_arguments(parser: argparse.ArgumentParser, workdir: str) -> None:

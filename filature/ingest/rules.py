@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -174,13 +175,18 @@ def single_zone_countries() -> list[tuple[str, str]]:
     (France: Europe/Paris), whatever offset the operator wrote; in countries spanning
     several offsets (US, Australia...) the offset written with the time is kept.
     """
+    def offsets(zone: str) -> tuple[Any, Any]:
+        tz = pytz.timezone(zone)
+        return tz.utcoffset(datetime(2024, 1, 15)), tz.utcoffset(datetime(2024, 7, 15))
+
+    # Reading a zone's rules costs a few milliseconds and there are 400 zones: a country
+    # with one zone needs none read, and a country is given up at its first zone that
+    # differs from its first.
     pairs = []
     for country, zones in pytz.country_timezones.items():
-        offsets = {
-            (pytz.timezone(z).utcoffset(datetime(2024, 1, 15)),
-             pytz.timezone(z).utcoffset(datetime(2024, 7, 15)))
-            for z in zones
-        }
-        if len(offsets) == 1:
-            pairs.append((country, zones[0]))
+        if len(zones) > 1:
+            first = offsets(zones[0])
+            if any(offsets(z) != first for z in zones[1:]):
+                continue
+        pairs.append((country, zones[0]))
     return pairs

@@ -71,9 +71,13 @@ def _payer_keys(con: duckdb.DuckDBPyConnection) -> None:
     records of one man apart (a new operator, a phone he had not used), he must not pass for
     two unrelated payers backing each other: payers are counted by this key as well.
     """
+    # The key on most of his transfers; ties go to the alphabetically last, so that a run
+    # gives the same keys whatever order DuckDB's threads count them in.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE payer_keys AS
-        SELECT sender_id, mode(sender_key) AS payer_key FROM screen_tx GROUP BY sender_id"""
+        SELECT sender_id, arg_max(sender_key, struct_pack(n := n, v := sender_key)) AS payer_key
+        FROM (SELECT sender_id, sender_key, count(*) AS n FROM screen_tx GROUP BY ALL)
+        GROUP BY sender_id"""
     )
 
 

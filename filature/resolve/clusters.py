@@ -68,9 +68,12 @@ def cluster(record_ids: list[str], left: np.ndarray, right: np.ndarray, weight: 
     # Rebuild the conflicted components: must-links first, then links by falling weight.
     all_weights = np.concatenate([np.full(len(must), np.inf), weight])
     in_conflict = np.isin(membership[edges[:, 0]], list(conflicted))
-    order = np.argsort(-all_weights[in_conflict], kind="stable")
+    # ties in weight broken by the records' numbers: the same links, in whatever order
+    # they were read, give the same clusters
+    conflict_edges = edges[in_conflict]
+    order = np.lexsort((conflict_edges[:, 1], conflict_edges[:, 0], -all_weights[in_conflict]))
     partition = _Partition(tags)
-    for a, b in edges[in_conflict][order]:
+    for a, b in conflict_edges[order]:
         partition.join(int(a), int(b))
     next_label = int(membership.max()) + 1
     relabel: dict[int, int] = {}

@@ -36,11 +36,18 @@ def _linker(con: duckdb.DuckDBPyConnection, table: str, model: Any) -> Linker:
 
 def fit_model(con: duckdb.DuckDBPyConnection, side: Side, table: str, *,
               seed: int = 7) -> dict[str, Any]:
-    """Estimate the side's model on ``table`` (records) and return it as a JSON-able dict."""
+    """Estimate the side's model on ``table`` (records) and return it as a JSON-able dict.
+
+    The same records give the same model: the training records are those of smallest hash
+    (not the first rows met, whose order the store does not promise), stored in signature
+    order, and Splink's own random samples are drawn with insertion order kept."""
+    kept = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("SET preserve_insertion_order = true")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table}_train AS
-            SELECT * FROM {table} USING SAMPLE reservoir({TRAINING_RECORDS} ROWS)
-            REPEATABLE ({seed})"""
+            SELECT * FROM (SELECT * FROM {table} ORDER BY hash(unique_id, {int(seed)})
+                           LIMIT {TRAINING_RECORDS})
+            ORDER BY unique_id"""
     )
     try:
         linker = _linker(con, f"{table}_train", splink_settings.settings(side))
@@ -56,6 +63,7 @@ def fit_model(con: duckdb.DuckDBPyConnection, side: Side, table: str, *,
         raise StoreError(f"fitting the {side.name} model failed: {e}") from e
     finally:
         con.execute(f"DROP TABLE IF EXISTS {table}_train")
+        con.execute(f"SET preserve_insertion_order = {'true' if kept else 'false'}")
     return json.loads(json.dumps(model, default=str))
 
 

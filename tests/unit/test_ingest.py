@@ -173,6 +173,21 @@ def test_amounts_are_also_kept_in_eur_at_the_rate_of_their_date(con, tmp_path):
                        ).fetchall() == [("2024-01-05",)]
 
 
+def test_a_later_load_takes_the_rates_already_looked_up_from_the_store(con, tmp_path,
+                                                                       monkeypatch):
+    first = canonical_row(1, amount="1000.00", currency="PHP", sent_at="2024-01-06T10:00:00+01:00")
+    ingest_file(con, write_csv(tmp_path / "a.csv", [first]))
+    asked: list[object] = []
+    monkeypatch.setattr("filature.ingest.load.rate_table",
+                        lambda pairs, reporting: asked.append(pairs) or [])
+    again = canonical_row(2, amount="500.00", currency="PHP", sent_at="2024-01-06T18:00:00+01:00")
+    report = ingest_file(con, write_csv(tmp_path / "b.csv", [again]))
+    assert report.added == 1 and asked == [[]]  # nothing left to look up in the ECB series
+    fx_date, eur, rate = con.execute("SELECT fx_date::VARCHAR, amount_eur, fx_rate FROM transfers "
+                                     "WHERE transfer_id = ?", [again["transfer_id"]]).fetchall()[0]
+    assert fx_date == "2024-01-05" and eur == pytest.approx(500 * rate, abs=0.01)
+
+
 def test_a_currency_without_reference_rate_is_quarantined(con, tmp_path):
     report = ingest_file(con, write_csv(tmp_path / "t.csv", [canonical_row(1, currency="XOF")]))
     assert report.quarantined == 1

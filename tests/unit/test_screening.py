@@ -160,13 +160,18 @@ def test_a_beneficiary_is_one_woman_by_her_identity_or_her_name_within_each_send
 
     con = open_store(":memory:")
     con.execute("CREATE TEMP TABLE screen_tx (sender_id VARCHAR, receiver_id VARCHAR, "
-                "beneficiary_key VARCHAR, amount_eur DOUBLE)")
-    con.executemany("INSERT INTO screen_tx VALUES (?, ?, ?, 30)", [
-        ("SE-1", "RE-1", "rosa villa"), ("SE-1", "RE-1", "rosa vilal"),  # a typo, her phone
-        ("SE-1", "RE-2", "rosa villa"),                                   # split, same name
-        ("SE-1", "RE-3", "ana cruz"),
-        ("SE-2", "RE-2", "rosa villa"), ("SE-2", "RE-4", "rosa villa")])
+                "beneficiary_key VARCHAR, amount_eur DOUBLE, sent_at TIMESTAMP)")
+    con.executemany("INSERT INTO screen_tx VALUES (?, ?, ?, 30, ?::TIMESTAMP)", [
+        ("SE-1", "RE-1", "rosa villa", "2024-03-01 10:00"),
+        ("SE-1", "RE-1", "rosa vilal", "2024-03-31 10:00"),  # a typo, her phone
+        ("SE-1", "RE-2", "rosa villa", "2024-03-02 10:00"),  # split, same name
+        ("SE-1", "RE-3", "ana cruz", "2024-03-03 10:00"),
+        ("SE-2", "RE-2", "rosa villa", "2024-03-04 10:00"),
+        ("SE-2", "RE-4", "rosa villa", "2024-03-05 10:00")])
     build_beneficiaries(con)
+    # the days since the pair's previous transfer come with the rewrite
+    assert con.execute("SELECT sender_id, receiver_id, pair_gap FROM screen_tx "
+                       "WHERE pair_gap IS NOT NULL").fetchall() == [("SE-1", "RE-1", 30.0)]
     counts = dict(con.execute("SELECT sender_id, count(DISTINCT beneficiary_key) "
                               "FROM screen_tx GROUP BY ALL").fetchall())
     assert counts == {"SE-1": 2, "SE-2": 1}
