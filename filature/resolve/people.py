@@ -33,7 +33,8 @@ from filature.resolve.counterparts import (
 from filature.resolve.exact import ResolutionReport
 from filature.resolve.households import build_households
 from filature.resolve.judgements import Constraints, constraints
-from filature.resolve.linkage import fit_model, fits_settings, predict_links
+from filature.resolve.linkage import fit_models as fit_side_models
+from filature.resolve.linkage import fits_settings, predict_links
 from filature.resolve.records import RECEIVER, SENDER, Side, build_records
 from filature.resolve.stable_ids import assign_ids, save_map
 
@@ -122,11 +123,9 @@ def _second_pass(con: duckdb.DuckDBPyConnection, side: Side, first: dict[str, An
 
 def fit_models(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     """Fit both sides' models on the store's current records (no labels needed)."""
-    models = {}
     for side in (SENDER, RECEIVER):
         build_records(con, side, _table(side, "records"))
-        models[side.name] = fit_model(con, side, _table(side, "records"))
-    return models
+    return fit_side_models(con, [(side, _table(side, "records")) for side in (SENDER, RECEIVER)])
 
 
 def resolve_people(con: duckdb.DuckDBPyConnection, *, threshold: float | None = None,
@@ -159,8 +158,9 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, threshold: float | None = 
     first: dict[str, dict[str, Any]] = {}
     fitted: dict[str, dict[str, Any]] = {}
     previous = None if (models or refit) else _previous_fit(con)
-    for k, side in enumerate((SENDER, RECEIVER)):
-        report(f"{side.name} records", k * 0.4)
+    to_fit: list[tuple[Side, str]] = []
+    for side in (SENDER, RECEIVER):
+        report(f"{side.name} records", 0.05 if side == RECEIVER else 0.0)
         n_records = build_records(con, side, _table(side, "records"))
         if models and side.name in models:
             used[side.name] = models[side.name]
@@ -169,10 +169,13 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, threshold: float | None = 
             used[side.name] = previous["models"][side.name]
             fitted[side.name] = previous["fitted"][side.name]
         else:
-            report(f"{side.name} model", k * 0.4 + 0.1)
-            used[side.name] = fit_model(con, side, _table(side, "records"))
+            to_fit.append((side, _table(side, "records")))
             fitted[side.name] = {"records": n_records, "resolution_id": resolution_id}
-        report(f"{side.name} links", k * 0.4 + 0.25)
+    if to_fit:
+        report("models", 0.1)
+        used.update(fit_side_models(con, to_fit))
+    for k, side in enumerate((SENDER, RECEIVER)):
+        report(f"{side.name} links", 0.3 + k * 0.25)
         first[side.name] = _first_pass(con, side, used[side.name], threshold)
     # Receivers first, confirmed by the senders' first clusters; then senders, confirmed by
     # the receivers' final identities: a buyer's bare record often pays a bare record of his

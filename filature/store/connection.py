@@ -18,10 +18,6 @@ def open_store(
 
     ``":memory:"`` gives a throw-away store for tests. Memory is capped so that work
     larger than RAM spills to a temporary folder beside the file instead of failing.
-
-    Insertion order is not preserved: every query that needs an order says ``ORDER BY``,
-    and without the promise DuckDB writes a table from all its threads at once. The
-    screening of 1M transfers took three quarters of its time (``benchmarks/screening.py``).
     """
     settings = settings or get_settings()
     target = str(path if path is not None else settings.db)
@@ -31,7 +27,6 @@ def open_store(
         if settings.threads:
             con.execute(f"SET threads = {int(settings.threads)}")
         con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET preserve_insertion_order = false")
         if target != ":memory:":
             spill = Path(target).with_suffix(".tmp")
             con.execute("SET temp_directory = ?", [str(spill)])
