@@ -229,6 +229,14 @@ async def load(base: str, password: str, world: dict[str, Any], users: int, requ
                      "client_cpu": time.process_time() - client_before}
 
 
+def rss_mb(pid: int) -> dict[str, float]:
+    """Resident memory of a process now and at its peak (Linux /proc), in MB."""
+    status = dict(line.split(":", 1) for line in
+                  Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {key: round(int(status[field].split()[0]) / 1024)
+            for key, field in (("now", "VmRSS"), ("peak", "VmHWM"))}
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc), in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -271,6 +279,9 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean pause in seconds after each page (a second scenario; "
                              "0, the default, is the headline load: no pause)")
+    parser.add_argument("--nice", type=int, default=10,
+                        help="niceness the load tool takes once the server is started "
+                             "(the server keeps this script's own)")
     args = parser.parse_args()
     workdir = args.workdir or Path(f"benchmarks/out/web-{args.transfers}")
     stages = build(workdir, args.transfers, args.buyers, args.seed, args.reuse)
@@ -289,10 +300,15 @@ def main() -> None:
         server = subprocess.Popen(CLI + ["--db", str(db), "serve", "--port", str(args.port)],
                                   env=env, stdout=log, stderr=subprocess.STDOUT)
         ready_s = wait_for(base, server, 300)
+        # The load tool yields to the server (and to whatever else the machine runs), not
+        # the server: started before this, it keeps the priority this script was run with.
+        os.nice(args.nice)
+        ready_rss = rss_mb(server.pid)
         password, world["indicators"] = asyncio.run(first_sign_in(base, temporary))
         load_before = os.getloadavg()[0]
         timings, reading = asyncio.run(load(base, password, world, args.users,
                                             args.requests, args.seed, server.pid, args.think))
+        loaded_rss = rss_mb(server.pid)
     finally:
         if server is not None:
             server.terminate()
@@ -309,6 +325,9 @@ def main() -> None:
         "users": args.users, "requests_per_user": args.requests, "think_s": args.think,
         "build": stages,
         "server_ready_s": round(ready_s, 1), "pages": results,
+        # The run's page tables and what pages hold in memory, before and after the load.
+        "server_rss_mb": {"ready": ready_rss["now"], "after_load": loaded_rss["now"],
+                          "peak": loaded_rss["peak"]},
         "server": {"requests": served, "seconds": round(elapsed, 1),
                    "requests_per_s": round(served / elapsed, 1),
                    "cpu_ms_per_request": round(cpu * 1000 / served, 1)},
@@ -331,6 +350,9 @@ def main() -> None:
     print(f"\nServer, while the pages were read: {record['server']['requests_per_s']} pages/s, "
           f"{record['server']['cpu_ms_per_request']} ms CPU per page; the load tool "
           f"{record['load_tool_cpu_ms_per_request']} ms CPU per page")
+    print(f"Server ready in {record['server_ready_s']} s; resident memory "
+          f"{ready_rss['now']} MB when ready, {loaded_rss['now']} MB after the load "
+          f"(peak {loaded_rss['peak']} MB)")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ DuckDB lets one process open a file read-write; the app opens it once and gives 
 request its own cursor (``con.cursor()``), which DuckDB makes safe across threads. The
 pages of the latest screening run read per-run tables prepared once (``services.prepare``)
 in an in-memory database attached to that connection, so a target page reads a few
-sorted row groups instead of joining a million transfers.
+sorted row groups instead of joining a million transfers. What the busiest pages read is
+then held in memory for the run (``RunPages``): the queue's orders, every sender's rows and
+session flags, so that a queue or target page reads its rows without a query.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -23,8 +27,9 @@ from filature.store import open_store
 from filature.store.query import first_row
 from filature.web.services.parties import OTHER_PAYERS, night_hours
 from filature.web.services.prepare import prepare_run, prepared_run
-from filature.web.services.queue import indicator_choices, ranked_queue
-from filature.web.services.sessions import stored_window
+from filature.web.services.queue import RankedQueue, countries, indicator_choices
+from filature.web.services.sender_rows import HeldSenders
+from filature.web.services.sessions import HeldFlags
 
 RUN_CHECK_SECONDS = 5.0
 
@@ -46,6 +51,23 @@ def warm_up() -> None:
             TEMPLATES.env.get_template(name)
 
 
+@dataclass(frozen=True)
+class RunPages:
+    """What the pages of one screening run read from memory, built once when the run is
+    prepared and replaced as a whole by the next run's (one attribute swapped: a request
+    sees one run's pages or the other's, never a mix)."""
+
+    run_id: str
+    queue: RankedQueue
+    senders: HeldSenders
+    flags: HeldFlags
+    countries: list[dict[str, Any]]
+
+    def nbytes(self) -> int:
+        """Bytes of the Arrow columns held for target pages (the queue's are in its doc)."""
+        return self.senders.nbytes() + self.flags.nbytes()
+
+
 class WebStore:
     """Opens the store on first use and keeps the latest run's page tables ready."""
 
@@ -55,9 +77,8 @@ class WebStore:
         self.settings = settings
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
-        self._run: str | None = None
+        self._pages: RunPages | None = None
         self._run_checked = 0.0
-        self._window: tuple[float | None] | None = None  # (window,) once read
 
     def is_open(self) -> bool:
         return self._con is not None
@@ -72,7 +93,13 @@ class WebStore:
             return con
         with self._lock:
             if self._con is None:
-                self._con = open_store(self._target, self.settings)
+                con = open_store(self._target, self.settings)
+                # DuckDB's allocator keeps the memory a query freed unless its background
+                # threads hand it back: preparing a run (sorts of a million rows) and
+                # reading it into memory (``RunPages``) otherwise left ~500 MB resident
+                # for nothing at 1M transfers (benchmarks/README.md, web section).
+                con.execute("SET allocator_background_threads = true")
+                self._con = con
             return self._con
 
     @contextmanager
@@ -85,37 +112,41 @@ class WebStore:
             cur.close()
 
     def run_id(self, cur: duckdb.DuckDBPyConnection) -> str | None:
-        """The latest finished screening run, its page tables prepared; None before any run.
+        """The latest finished screening run, its page tables prepared; None before any run."""
+        pages = self.run_pages(cur)
+        return pages.run_id if pages is not None else None
+
+    def run_pages(self, cur: duckdb.DuckDBPyConnection) -> RunPages | None:
+        """The latest finished screening run's pages in memory (its page tables prepared);
+        None before any run.
 
         The answer is kept for ``RUN_CHECK_SECONDS``: a new run can only come from this
         process (the store is locked to it), and every page asks.
         """
         now = time.monotonic()
-        if self._run is not None and now - self._run_checked < RUN_CHECK_SECONDS:
-            return self._run
+        pages = self._pages
+        if pages is not None and now - self._run_checked < RUN_CHECK_SECONDS:
+            return pages
         row = first_row(cur, "SELECT run_id FROM screening_runs WHERE status = 'done' "
                              "ORDER BY started_at DESC LIMIT 1")
         if row is None:
             return None
         run_id = str(row[0])
-        if run_id != self._run:
+        if pages is None or run_id != pages.run_id:
             with self._lock:  # one thread prepares; the others wait, then read
-                if prepared_run(cur) != run_id:
-                    prepare_run(cur, run_id, OTHER_PAYERS + 1)
-                ranked_queue(cur, run_id)
-                if self._run is None:
-                    warm_up()
-                self._run, self._window = run_id, None
+                if self._pages is None or self._pages.run_id != run_id:
+                    if prepared_run(cur) != run_id:
+                        prepare_run(cur, run_id, OTHER_PAYERS + 1)
+                    first = self._pages is None
+                    self._pages = RunPages(run_id=run_id, queue=RankedQueue(cur, run_id),
+                                           senders=HeldSenders(cur, run_id),
+                                           flags=HeldFlags(cur),
+                                           countries=countries(cur, run_id))
+                    if first:
+                        warm_up()
+                pages = self._pages
         self._run_checked = now
-        return run_id
-
-    def session_window(self, cur: duckdb.DuckDBPyConnection) -> float | None:
-        """The window of the session flags the target pages show (``stored_window``), read
-        once per run: flags are written by `filature sessions flags`, which cannot open the
-        store while the app holds it, and every target page asks."""
-        if self._window is None:
-            self._window = (stored_window(cur),)
-        return self._window[0]
+        return pages
 
     def uploads(self) -> Path:
         """Where uploaded files are kept: a folder beside the store."""

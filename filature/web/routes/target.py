@@ -23,25 +23,27 @@ router = APIRouter()
 @router.get("/targets/{sender_id}", response_class=HTMLResponse, response_model=None)
 def target_page(sender_id: str, request: Request, user: Viewer, session: CaseSession,
                 cur: Cursor, t: Language, store: Store) -> HTMLResponse | RedirectResponse:
-    if store.run_id(cur) is None:
+    pages = store.run_pages(cur)
+    if pages is None:
         raise NotFound("no screening run yet: run `filature screen` first")
+    senders = pages.senders  # the run's rows in memory: no DuckDB query for this page's rows
     try:
-        target = parties.target(cur, sender_id)
+        target = parties.target(senders, sender_id)
     except NotFound:
         current = parties.merged_into(cur, sender_id)
         if current is None:
             raise
         return RedirectResponse(f"/targets/{current}", status_code=307)
     log_view(request, user, "target.view", subject_type="target", subject_id=sender_id)
-    transfers = parties.sender_transfers(cur, sender_id)
-    receivers = parties.beneficiaries(cur, sender_id)
+    transfers = parties.sender_transfers(senders, sender_id)
+    receivers = parties.beneficiaries(senders, sender_id)
     identities = parties.sender_identities(transfers)
     shown = transfers[:parties.MAX_TRANSFERS]
     timeline = [{"x": tx["sent_at"].replace(tzinfo=UTC).timestamp() * 1000,  # UTC, no zone
                  "y": round(tx["amount_eur"], 2), "night": bool(tx["night"]),
                  "id": tx["transfer_id"],
                  "local": tx["sent_local"].strftime("%Y-%m-%d %H:%M")} for tx in shown]
-    sessions = session_flags.session_evidence(cur, sender_id, store.session_window(cur))
+    sessions = pages.flags.evidence(sender_id)
     session_flags.mark_timeline(timeline, shown, sessions)
     return render(request, t, "target.html", {
         "target": target,
@@ -50,7 +52,7 @@ def target_page(sender_id: str, request: Request, user: Viewer, session: CaseSes
         "timeline": timeline,
         "night_hours": parties.night_hours(),
         "receivers": receivers,
-        "network": parties.network(cur, sender_id, target["name"], receivers),
+        "network": parties.network(sender_id, target["name"], receivers),
         "cities": identities.pop("cities"),
         "max_transfers": parties.MAX_TRANSFERS,
         "open_cases": cases_for_parties(session, [sender_id]).get(sender_id, []),

@@ -20,6 +20,7 @@ from filature.resolve.stable_ids import current_entity_id
 from filature.web.gazetteer import locate
 from filature.web.services import record, records
 from filature.web.services.prepare import DB
+from filature.web.services.sender_rows import SenderSource
 
 MAX_TRANSFERS = 1000   # rows in a page's transfer table; the count says when there are more
 OTHER_PAYERS = 8       # other payers drawn per beneficiary in the network, the likeliest first
@@ -54,9 +55,13 @@ def _scored(cur: duckdb.DuckDBPyConnection, table: str, key: str, party_id: str,
     return row
 
 
-def target(cur: duckdb.DuckDBPyConnection, sender_id: str) -> dict[str, Any]:
+def target(source: SenderSource, sender_id: str) -> dict[str, Any]:
     """The queue row of a sender, with the contributions to his score."""
-    return _scored(cur, "senders", "sender_id", sender_id, "sender")
+    row = source.target_row(sender_id)
+    if row is None:
+        raise NotFound(f"no sender {sender_id!r} in the latest screening run")
+    row["contributions"] = contributions(row.pop("breakdown"))
+    return row
 
 
 def merged_into(cur: duckdb.DuckDBPyConnection, sender_id: str) -> str | None:
@@ -92,27 +97,21 @@ def _identities(cur: duckdb.DuckDBPyConnection, table: str, key: str, party_id: 
     return found
 
 
-SENDER_TX_COLUMNS = """provider, transfer_id, sent_at, sent_local, amount, currency,
-    amount_eur, channel, receiver_id, receiver_name, receiver_city, receiver_country, message,
-    sender_name, sender_birth_date, sender_phone_e164, sender_phone, sender_email,
-    sender_id_number, sender_city, sender_country"""
-
-
-def sender_transfers(cur: duckdb.DuckDBPyConnection, sender_id: str) -> list[dict[str, Any]]:
+def sender_transfers(source: SenderSource, sender_id: str) -> list[dict[str, Any]]:
     """All the sender's transfers, oldest first, each marked when sent at night (local time),
     with the identity he gave on each.
 
     The rows are read as stored and finished here (order, phone, place, night): for the few
     rows of one sender, DuckDB's sort and expressions cost more than the reading itself."""
-    rows = records(cur, f"SELECT {SENDER_TX_COLUMNS} FROM {DB}.sender_tx "  # noqa: S608
-                        "WHERE sender_id = ?", [sender_id])
+    rows = source.transfer_rows(sender_id)
     for tx in rows:
         e164, raw = tx.pop("sender_phone_e164"), tx.pop("sender_phone")
         tx["phone"] = e164 if e164 is not None else raw
         city, country = tx.pop("sender_city"), tx.pop("sender_country")
         tx["place"] = ", ".join(part for part in (city, country) if part is not None)
         tx["night"] = tx["sent_local"] is not None and is_night(tx["sent_local"].hour)
-    rows.sort(key=lambda tx: (tx["sent_at"], tx["transfer_id"]))
+    # The operator last: a transfer id is unique only within its operator.
+    rows.sort(key=lambda tx: (tx["sent_at"], tx["transfer_id"], tx["provider"]))
     return rows
 
 
@@ -152,24 +151,21 @@ def placed(cities: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(cities, key=lambda c: (-c["transfers"], c["place"]))
 
 
-def beneficiaries(cur: duckdb.DuckDBPyConnection, sender_id: str) -> list[dict[str, Any]]:
+def beneficiaries(source: SenderSource, sender_id: str) -> list[dict[str, Any]]:
     """Who the sender paid, with each receiver's facilitator score, likeliest first.
 
     Each row also carries the receiver's likeliest payers (``top_payers``) and how many it
     has (``payer_count``), which the network drawing needs.
     """
-    rows = records(cur, f"""SELECT receiver_id, transfers, total_eur, first_seen, last_seen,
-            receiver_name AS name, receiver_city AS city, receiver_country AS country,
-            receiver_score AS score, payers, unrelated_payers, facilitator_rank,
-            payer_count, top_payers
-        FROM {DB}.links_by_sender WHERE sender_id = ?""", [sender_id])  # noqa: S608
-    # Sorted here, as in ``sender_transfers``: score first (unscored last), then euros.
-    rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), -(r["total_eur"] or 0)))
+    rows = source.link_rows(sender_id)
+    # Sorted here, as in ``sender_transfers``: score first (unscored last), then euros,
+    # then the receiver's id, so that ties come in the same order from either source.
+    rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), -(r["total_eur"] or 0),
+                             r["receiver_id"]))
     return rows
 
 
-def network(cur: duckdb.DuckDBPyConnection, sender_id: str, name: str,
-            receivers: list[dict[str, Any]]) -> dict[str, Any]:
+def network(sender_id: str, name: str, receivers: list[dict[str, Any]]) -> dict[str, Any]:
     """Two hops: the buyer, his receivers, and their other payers (the likeliest first).
 
     Returns ``other_payers`` per receiver (for the table) and Cytoscape ``elements``.

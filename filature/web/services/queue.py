@@ -7,7 +7,6 @@ filter values are bound parameters.
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -151,13 +150,14 @@ class RankedQueue:
               params: dict[str, Any]) -> np.ndarray:
         """Which rows pass the filters ``where`` (read once per set of filter values)."""
         key = (where, tuple(sorted(params.items())))
-        if key not in self._masks:
+        mask = self._masks.get(key)  # once: another request may clear the dict meanwhile
+        if mask is None:
             keep = cur.execute(f"SELECT coalesce({where}, false) AS keep FROM {DB}.queue "  # noqa: S608
                                "ORDER BY rank", params).fetchnumpy()["keep"]
             if len(self._masks) >= _MASKS_KEPT:
                 self._masks.clear()
-            self._masks[key] = np.asarray(keep, dtype=bool)
-        return self._masks[key]
+            mask = self._masks[key] = np.asarray(keep, dtype=bool)
+        return mask
 
     def page(self, cur: duckdb.DuckDBPyConnection, filters: QueueFilters,
              per_page: int) -> QueuePage:
@@ -177,39 +177,21 @@ class RankedQueue:
                          first=(page - 1) * per_page + 1)
 
 
-_QUEUES: dict[str, RankedQueue] = {}
-_QUEUE_LOCK = threading.Lock()
-
-
-def ranked_queue(cur: duckdb.DuckDBPyConnection, run_id: str) -> RankedQueue:
-    """The queue of ``run_id`` in memory (read once; only the latest run's is kept)."""
-    queue = _QUEUES.get(run_id)
-    if queue is None:
-        with _QUEUE_LOCK:  # the first readers wait for one reading, not each do their own
-            queue = _QUEUES.get(run_id)
-            if queue is None:
-                queue = RankedQueue(cur, run_id)
-                _QUEUES.clear()
-                _QUEUES[run_id] = queue
-    return queue
-
-
 def queue_page(cur: duckdb.DuckDBPyConnection, run_id: str, filters: QueueFilters,
-               per_page: int = PER_PAGE) -> QueuePage:
-    """One page of the queue of ``run_id`` and how many senders pass the filters."""
-    return ranked_queue(cur, run_id).page(cur, filters, per_page)
+               per_page: int = PER_PAGE, queue: RankedQueue | None = None) -> QueuePage:
+    """One page of the queue of ``run_id`` and how many senders pass the filters.
 
-
-_COUNTRIES: dict[str, list[dict[str, Any]]] = {}
+    ``queue``: the run's queue already in memory (the app keeps one per run, in its
+    ``WebStore``); without it the queue is read for this page alone."""
+    if queue is None or queue.run_id != run_id:
+        queue = RankedQueue(cur, run_id)
+    return queue.page(cur, filters, per_page)
 
 
 def countries(cur: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
     """Sender countries present in the queue of ``run_id``, most senders first, for the
-    filter (read once per run: every queue page shows them)."""
-    if run_id not in _COUNTRIES:
-        _COUNTRIES.clear()
-        _COUNTRIES[run_id] = records(cur, f"SELECT country, n FROM {DB}.countries")  # noqa: S608
-    return _COUNTRIES[run_id]
+    filter (the app reads them once per run: every queue page shows them)."""
+    return records(cur, f"SELECT country, n FROM {DB}.countries")  # noqa: S608
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from filature.web.services import records
+from filature.web.services.held import read_party_rows
 
 DEFAULT_WINDOW_HOURS = 6.0   # the default of `filature sessions flags --window-hours`
 
@@ -43,24 +44,56 @@ def stored_window(cur: duckdb.DuckDBPyConnection) -> float | None:
     return DEFAULT_WINDOW_HOURS if DEFAULT_WINDOW_HOURS in windows else windows[0]
 
 
-def session_evidence(cur: duckdb.DuckDBPyConnection, sender_id: str,
-                     window: float | None) -> SessionEvidence:
-    """The sender's payments followed by a session in the shown ``window`` (``stored_window``),
-    with their sources."""
-    if window is None:
-        return SessionEvidence(None)
-    flags = records(cur, """SELECT f.transfer_id, f.provider, f.minutes_after, f.platform,
+def _flags_sql(one_sender: bool) -> str:
+    """The flags of the shown window with their sources: one sender's (``?`` after the
+    window), or every sender's in sender order (to hold them, ``HeldFlags``)."""
+    return f"""SELECT f.sender_id, f.transfer_id, f.provider, f.minutes_after, f.platform,
             f.link, f.sessions_in_window,
             list_sort(list(DISTINCT i.name || coalesce(' (' || s.platform || ')', '')))
                 AS sources
         FROM session_flags f
         LEFT JOIN sessions s ON s.account = f.account AND s.started_at = f.session_started_at
         LEFT JOIN session_imports i USING (import_id)
-        WHERE f.window_hours = ? AND f.sender_id = ?
-        GROUP BY ALL ORDER BY f.transfer_id""", [window, sender_id])
+        WHERE f.window_hours = ? {"AND f.sender_id = ?" if one_sender else ""}
+        GROUP BY ALL ORDER BY f.sender_id, f.transfer_id, f.provider"""  # noqa: S608
+
+
+def _evidence(window: float, flags: list[dict[str, Any]]) -> SessionEvidence:
+    for f in flags:
+        f.pop("sender_id")
     sources = sorted({source for f in flags for source in f.pop("sources") if source})
     return SessionEvidence(window, {(f["provider"], f["transfer_id"]): f for f in flags},
                            sources)
+
+
+def session_evidence(cur: duckdb.DuckDBPyConnection, sender_id: str,
+                     window: float | None) -> SessionEvidence:
+    """The sender's payments followed by a session in the shown ``window`` (``stored_window``),
+    with their sources, by query (the reference ``HeldFlags`` is tested against)."""
+    if window is None:
+        return SessionEvidence(None)
+    return _evidence(window, records(cur, _flags_sql(True), [window, sender_id]))
+
+
+class HeldFlags:
+    """Every sender's flags of the shown window, read once per run (``held.PartyRows``).
+
+    The flags cannot change while the app runs: ``filature sessions flags`` writes them and
+    cannot open the store the app holds."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self.window = stored_window(cur)
+        self._flags = read_party_rows(cur, _flags_sql(False), "sender_id", [self.window]) \
+            if self.window is not None else None
+
+    def evidence(self, sender_id: str) -> SessionEvidence:
+        """What ``session_evidence`` gives for this sender, from memory."""
+        if self.window is None or self._flags is None:
+            return SessionEvidence(None)
+        return _evidence(self.window, self._flags.rows(sender_id))
+
+    def nbytes(self) -> int:
+        return self._flags.nbytes() if self._flags is not None else 0
 
 
 def mark_timeline(points: list[dict[str, Any]], transfers: list[dict[str, Any]],
