@@ -8,7 +8,6 @@ is kept with every row and in ``fx_rates``, so a total in EUR can be checked by 
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -27,23 +26,9 @@ def fx_source(reporting: str = "EUR") -> str:
     return f"{SOURCE}; {reporting} per unit"
 
 
-_LOADING = threading.Lock()
-
-
 @lru_cache(maxsize=1)
-def _load() -> CurrencyConverter:
-    return CurrencyConverter()
-
-
 def _converter() -> CurrencyConverter:
-    with _LOADING:  # the warm-up thread and a lookup never read the series twice
-        return _load()
-
-
-def warm_up() -> None:
-    """Start reading the shipped ECB series in the background (about a second), for a load
-    that will need it: meanwhile the file is read."""
-    threading.Thread(target=_converter, name="fx-warm-up", daemon=True).start()
+    return CurrencyConverter()
 
 
 def reference_rate(currency: str, on: date, reporting: str = "EUR"

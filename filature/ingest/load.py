@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +25,7 @@ import pyarrow.compute as pc
 import pytz
 
 from filature.errors import ConfigError, InputError, StoreError
-from filature.ingest.fx import fx_source, rate_table, warm_up
+from filature.ingest.fx import fx_source, rate_table
 from filature.ingest.iso20022 import FORMAT as ISO_FORMAT
 from filature.ingest.iso20022 import IsoColumns, is_iso20022, iso_batches, iso_columns
 from filature.ingest.layout import Layout, build_layout
@@ -391,20 +390,12 @@ def ingest_file(
                                          source_format, provider)
     iso = isinstance(cols, IsoColumns)
     started = time.perf_counter()
-    # The file's hash and, on a store that has never looked up a rate, the ECB series are
-    # read in the background while the records are parsed.
-    hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
-    sha_future = hashing.submit(_sha256, path)
-    hashing.shutdown(wait=False)
-    if not scalar(con, "SELECT count(*) FROM fx_rates WHERE source = ?",
-                  [fx_source(settings.reporting_currency)]):
-        warm_up()
+    sha = _sha256(path)
     con.execute("BEGIN")
     try:
         file_id = int(scalar(con, "SELECT nextval('source_file_ids')"))
         try:
             reading = _stage(con, path, cols, parquet, layout, progress)
-            sha = sha_future.result()
             try:
                 _lookups(con, settings.reporting_currency, reading)
             finally:
