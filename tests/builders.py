@@ -83,3 +83,17 @@ def screened_corridor_store(path: Path | str) -> duckdb.DuckDBPyConnection:
     resolve_exact(con)
     run_screening(con, capacity=5)
     return con
+
+
+def alias_top_sender(path: Path | str, alias: str) -> str:
+    """Record ``alias`` as an id a later resolution merged into the store's top-ranked
+    sender (as ``entity_aliases`` keeps it); returns that sender's current id."""
+    con = open_store(path)
+    try:
+        (current,) = con.execute(
+            "SELECT sender_id FROM sender_scores ORDER BY rank LIMIT 1").fetchone()
+        con.execute("INSERT INTO entity_aliases VALUES ('sender', ?, ?, 'R-1', "
+                    "'merged by the model', now())", [alias, current])
+    finally:
+        con.close()
+    return str(current)

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from filature.resolve.exact import resolve_exact
 from filature.scoring.run import run_screening
 from filature.store import open_store
-from tests.builders import corridor_world
+from tests.builders import alias_top_sender, corridor_world
 from tests.cases_support import WebClient
 
 
@@ -203,12 +203,7 @@ def test_store_without_a_run_says_what_to_do(tmp_path: Path, web_client: WebClie
 def test_a_target_id_merged_away_by_a_later_resolution_leads_to_the_person(
         tmp_path: Path, web_client: WebClient) -> None:
     path = _store(tmp_path / "f.duckdb")
-    con = open_store(path)
-    (current,) = con.execute("SELECT sender_id FROM sender_scores ORDER BY rank LIMIT 1")\
-        .fetchone()
-    con.execute("INSERT INTO entity_aliases VALUES ('sender', 'SE-merged', ?, 'R-1', "
-                "'merged by the model', now())", [current])
-    con.close()
+    current = alias_top_sender(path, "SE-merged")
     with web_client(path) as client:
         moved = client.get("/targets/SE-merged", follow_redirects=False)
         assert moved.status_code == 307 and moved.headers["location"] == f"/targets/{current}"

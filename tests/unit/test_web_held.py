@@ -25,6 +25,7 @@ from filature.web.services.queue import QueueFilters
 from filature.web.services.sender_rows import HeldSenders, SenderQueries
 from filature.web.services.sessions import HeldFlags, session_evidence
 from filature.web.store import WebStore
+from tests.builders import alias_top_sender
 from tests.cases_support import WebClient
 from tests.conftest import ScreenedWorld
 from tests.unit.test_web import _store
@@ -104,12 +105,7 @@ def test_a_party_without_rows_in_the_run_is_not_found_either_way(
 def test_a_merged_id_has_no_rows_in_memory_and_its_page_leads_to_the_person(
         tmp_path: Path, web_client: WebClient) -> None:
     path = _store(tmp_path / "f.duckdb")
-    con = open_store(path)
-    (current,) = con.execute("SELECT sender_id FROM sender_scores ORDER BY rank LIMIT 1")\
-        .fetchone()
-    con.execute("INSERT INTO entity_aliases VALUES ('sender', 'SE-gone', ?, 'R-1', "
-                "'merged by the model', now())", [current])
-    con.close()
+    current = alias_top_sender(path, "SE-gone")
     with web_client(path) as client:
         store_of_app = client.app.state.store
         with store_of_app.cursor() as cur:
