@@ -191,20 +191,19 @@ def _lookups(con: duckdb.DuckDBPyConnection, reporting_currency: str,
         con.unregister("new_phones")
     con.execute("""CREATE OR REPLACE TEMP TABLE fx_lookup (currency VARCHAR, rate_date DATE,
                    fx_date DATE, rate DOUBLE, reason VARCHAR)""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE fx_wanted AS
+                   SELECT DISTINCT currency, sent_local::DATE AS rate_date FROM parsed
+                   WHERE sent_local IS NOT NULL AND regexp_matches(currency, '^[A-Z]{3}$')""")
     # Rates an earlier load already looked up are taken from the store: reading the ECB
     # series shipped with the package takes about a second.
     con.execute(
         """INSERT INTO fx_lookup
            SELECT w.currency, w.rate_date, f.fx_date, f.rate, NULL
-           FROM (SELECT DISTINCT currency, sent_local::DATE AS rate_date FROM parsed
-                 WHERE sent_local IS NOT NULL AND regexp_matches(currency, '^[A-Z]{3}$')) w
-           JOIN fx_rates f USING (currency, rate_date)
+           FROM fx_wanted w JOIN fx_rates f USING (currency, rate_date)
            WHERE f.source = $source""", {"source": fx_source(reporting_currency)})
-    wanted = con.execute(
-        """SELECT DISTINCT currency, sent_local::DATE FROM parsed
-           WHERE sent_local IS NOT NULL AND regexp_matches(currency, '^[A-Z]{3}$')
-             AND (currency, sent_local::DATE) NOT IN (SELECT (currency, rate_date)
-                                                      FROM fx_lookup)""").fetchall()
+    wanted = con.execute("SELECT currency, rate_date FROM fx_wanted "
+                         "ANTI JOIN fx_lookup USING (currency, rate_date)").fetchall()
+    con.execute("DROP TABLE fx_wanted")
     rates = rate_table(wanted, reporting_currency)
     if rates:
         columns = list(zip(*rates, strict=True))

@@ -30,7 +30,7 @@ from __future__ import annotations
 import duckdb
 
 from filature.indicators.pack import Pack
-from filature.store.query import scalar
+from filature.store.query import MOST_SEEN, scalar
 
 # The network contributions, as they appear in explanations.
 NETWORK_EVIDENCE = {
@@ -71,11 +71,9 @@ def _payer_keys(con: duckdb.DuckDBPyConnection) -> None:
     records of one man apart (a new operator, a phone he had not used), he must not pass for
     two unrelated payers backing each other: payers are counted by this key as well.
     """
-    # The key on most of his transfers; ties go to the alphabetically last, so that a run
-    # gives the same keys whatever order DuckDB's threads count them in.
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE payer_keys AS
-        SELECT sender_id, arg_max(sender_key, struct_pack(n := n, v := sender_key)) AS payer_key
+        f"""CREATE OR REPLACE TEMP TABLE payer_keys AS
+        SELECT sender_id, {MOST_SEEN.format(col="sender_key", n="n")} AS payer_key
         FROM (SELECT sender_id, sender_key, count(*) AS n FROM screen_tx GROUP BY ALL)
         GROUP BY sender_id"""
     )

@@ -64,12 +64,6 @@ def _linker(con: duckdb.DuckDBPyConnection, table: str, model: Any) -> Linker:
     return Linker(records, model, log_level=None)
 
 
-def fit_model(con: duckdb.DuckDBPyConnection, side: Side, table: str, *,
-              seed: int = 7) -> dict[str, Any]:
-    """Estimate the side's model on ``table`` (records) and return it as a JSON-able dict."""
-    return fit_models(con, [(side, table)], seed=seed)[side.name]
-
-
 def fit_models(con: duckdb.DuckDBPyConnection, tables: list[tuple[Side, str]], *,
                seed: int = 7) -> dict[str, dict[str, Any]]:
     """Estimate each side's model on its records table ((side, table) pairs); side name ->
@@ -95,12 +89,9 @@ def fit_models(con: duckdb.DuckDBPyConnection, tables: list[tuple[Side, str]], *
                 ORDER BY unique_id""")
         samples.append((side, sample))
     try:
-        if len(samples) == 1:
-            ((side, sample),) = samples
-            return {side.name: _fit_sample(con, side, sample, seed)}
-        with ThreadPoolExecutor(max_workers=len(samples),
+        with ThreadPoolExecutor(max_workers=max(len(samples), 1),
                                 thread_name_prefix="splink-fit") as pool:
-            futures = {side.name: pool.submit(_fit_on_cursor, con, side, sample, seed)
+            futures = {side.name: pool.submit(_fit_sample, con, side, sample, seed)
                        for side, sample in samples}
             return {name: future.result() for name, future in futures.items()}
     finally:
@@ -112,21 +103,14 @@ def _fit_db(side: Side) -> str:
     return f"{WORK_DB}_{side.name}"
 
 
-def _fit_on_cursor(con: duckdb.DuckDBPyConnection, side: Side, sample: str,
-                   seed: int) -> dict[str, Any]:
-    cursor = con.cursor()
-    try:
-        return _fit_sample(cursor, side, sample, seed)
-    finally:
-        cursor.close()
-
-
 def _fit_sample(con: duckdb.DuckDBPyConnection, side: Side, sample: str,
                 seed: int) -> dict[str, Any]:
-    """Fit the side's model on the training records ``sample`` of its work database."""
+    """Fit the side's model on the training records ``sample`` of its work database, on a
+    cursor of its own."""
+    cursor = con.cursor()
     try:
-        with _in_work_db(con, _fit_db(side)):
-            linker = _linker(con, sample, splink_settings.settings(side))
+        with _in_work_db(cursor, _fit_db(side)):
+            linker = _linker(cursor, sample, splink_settings.settings(side))
             linker.training.estimate_probability_two_random_records_match(
                 splink_settings.deterministic_rules(side), recall=0.7)
             linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS,
@@ -138,6 +122,8 @@ def _fit_sample(con: duckdb.DuckDBPyConnection, side: Side, sample: str,
             linker.table_management.delete_tables_created_by_splink_from_db()
     except duckdb.Error as e:
         raise StoreError(f"fitting the {side.name} model failed: {e}") from e
+    finally:
+        cursor.close()
     return json.loads(json.dumps(model, default=str))
 
 

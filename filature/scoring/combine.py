@@ -12,6 +12,7 @@ import duckdb
 
 from filature.indicators.pack import Pack
 from filature.network.evidence import NETWORK_EVIDENCE
+from filature.store.query import MOST_SEEN
 
 CONTRIBUTION = """struct_pack(kind := c.kind, id := c.id, label_en := l.label_en,
     label_fr := l.label_fr, source := l.source, points := round(c.points, 3),
@@ -38,7 +39,7 @@ def register_labels(con: duckdb.DuckDBPyConnection, pack: Pack) -> None:
 def _most_seen(column: str, party: str) -> tuple[str, str]:
     """The value of ``column`` on most of the party's transfers (ties: the alphabetically
     last), over ``seen``, which counts each distinct combination of values in ``n``."""
-    return (f"arg_max({column}, struct_pack(n := {column}_n, v := {column})) AS {column}",
+    return (f"{MOST_SEEN.format(col=column, n=f'{column}_n')} AS {column}",
             f"sum(n) OVER (PARTITION BY {party}, {column}) AS {column}_n")
 
 

@@ -13,6 +13,9 @@ import duckdb
 # Tokens of a normalised name, sorted: "REY Bruno" and "Bruno Rey" give the same key. An SQL
 # template over one column, shared by the exact resolution and the screening.
 NAME_KEY = "array_to_string(list_sort(string_split({col}, ' ')), ' ')"
+# The value of ``col`` counted most (``n``), ties to the alphabetically last: unlike
+# ``mode()``, the same whatever order DuckDB's threads count in.
+MOST_SEEN = "arg_max({col}, struct_pack(n := {n}, v := {col}))"
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:
