@@ -342,7 +342,7 @@ def main() -> None:
                 else "no pause between pages")
     print(f"\n{world['transfers']:,} transfers, {len(world['senders']):,} ranked senders, "
           f"{args.users} users x {args.requests} requests, {scenario}; load average "
-          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n")
+          f"{load_before:.1f} before, {record['load_average_1m']['after']:.1f} after\n")
     print("| page | requests | p50 (ms) | p95 (ms) | max (ms) |\n|---|---:|---:|---:|---:|")
     for kind, r in results.items():
         print(f"| {kind} | {r['requests']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "

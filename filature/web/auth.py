@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,13 +168,6 @@ def require(permission: Permission) -> Callable[..., Awaitable[User]]:
     return dependency
 
 
-# Page views come many at once (readers in parallel). The append reads the chain's head
-# under the database's write lock (``audit.record``), so the chain cannot fork; the
-# appends of this process also queue here, where the next one starts as soon as the last
-# commits, rather than in SQLite's busy handler, which polls with growing sleeps.
-_AUDIT_WRITES = threading.Lock()
-
-
 def log_event(request: Request, session: Session, user: User, action: str, *,
               subject_type: str | None = None, subject_id: str | int | None = None,
               detail: dict[str, Any] | None = None, outcome: str = "ok") -> None:
@@ -183,7 +175,11 @@ def log_event(request: Request, session: Session, user: User, action: str, *,
     imports and exports (``target.view``, ``search``, ``import``...).
 
     Whatever the request changed before is committed with its entry, in one transaction."""
-    with _AUDIT_WRITES:
+    # The append reads the chain's head under the database's write lock (``audit.record``),
+    # so the chain cannot fork; it waits its turn with the page views' batches (``ViewLog``),
+    # the next starting as soon as the last commits, not in SQLite's busy handler, which
+    # polls with growing sleeps.
+    with cases_web(request).views.writing:
         audit.record(session, actor_of(user, client_ip(request)), action,
                      subject_type=subject_type, subject_id=subject_id, detail=detail,
                      outcome=outcome)

@@ -63,10 +63,6 @@ class RunPages:
     flags: HeldFlags
     countries: list[dict[str, Any]]
 
-    def nbytes(self) -> int:
-        """Bytes of the Arrow columns held for target pages (the queue's are in its doc)."""
-        return self.senders.nbytes() + self.flags.nbytes()
-
 
 class WebStore:
     """Opens the store on first use and keeps the latest run's page tables ready."""
@@ -141,7 +137,7 @@ class WebStore:
                     self._pages = RunPages(run_id=run_id, queue=RankedQueue(cur, run_id),
                                            senders=HeldSenders(cur, run_id),
                                            flags=HeldFlags(cur),
-                                           countries=countries(cur, run_id))
+                                           countries=countries(cur))
                     if first:
                         warm_up()
                 pages = self._pages

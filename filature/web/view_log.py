@@ -37,7 +37,9 @@ class ViewLog:
     """Appends page views for every request thread of one app (see the module's doc)."""
 
     database: CaseDatabase
-    _writing: threading.Lock = field(default_factory=threading.Lock)
+    # Every audit append of the app queues here, these batches and ``auth.log_event``'s
+    # single entries alike, rather than in SQLite's busy handler.
+    writing: threading.Lock = field(default_factory=threading.Lock)
     _waiting_lock: threading.Lock = field(default_factory=threading.Lock)
     _waiting: list[_View] = field(default_factory=list)
 
@@ -46,7 +48,7 @@ class ViewLog:
         view = _View(actor, action, fields)
         with self._waiting_lock:
             self._waiting.append(view)
-        with self._writing:  # the thread that gets it writes every view waiting by then
+        with self.writing:  # the thread that gets it writes every view waiting by then
             if not view.written and view.error is None:
                 self._write_waiting()
         if view.error is not None:

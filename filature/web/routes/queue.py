@@ -14,10 +14,10 @@ from filature.cases.services import cases_for_parties
 from filature.errors import InputError
 from filature.web.pages import CaseSession, Cursor, Language, Store, Viewer, is_partial, render
 from filature.web.services.queue import (
+    PER_PAGE,
     SORTS,
     QueueFilters,
     indicator_choices,
-    queue_page,
 )
 
 router = APIRouter()
@@ -62,7 +62,7 @@ def queue(request: Request, user: Viewer, session: CaseSession, cur: Cursor, t: 
         current = filters.order or SORTS[key][1].lower()
         return link(sort=key, order="asc" if current == "desc" else "desc", page=None), current
 
-    result = queue_page(cur, pages.run_id, filters, queue=pages.queue) if pages else None
+    result = pages.queue.page(cur, filters, PER_PAGE) if pages else None
     shown = [r.sender_id for r in result.rows] if result else []
     cases = cases_for_parties(session, shown)
     context = {

@@ -19,7 +19,15 @@ from filature.cases import services as case_services
 from filature.cases.models import User
 from filature.cases.roles import Permission, allows
 from filature.errors import FilatureError, InputError, InvalidData, NotFound
-from filature.web.auth import cases_web, check_csrf, client_ip, error_message, log_event, require
+from filature.web.auth import (
+    cases_web,
+    check_csrf,
+    client_ip,
+    error_message,
+    log_event,
+    log_view,
+    require,
+)
 from filature.web.pages import CaseSession, Cursor, Language, Store, render
 from filature.web.services import follow as follow_service
 from filature.web.services import referrals as referral_service
@@ -74,8 +82,8 @@ def referral_page(referral_id: str, request: Request, user: ReferralReader,
     The report per subject (one follow per hit, seconds each on a national store) is a
     download, not part of the page."""
     found = referral_service.referral(cur, referral_id)
-    log_event(request, session, user, "referral.view", subject_type="referral",
-              subject_id=referral_id)
+    log_view(request, user, "referral.view", subject_type="referral",
+             subject_id=referral_id)
     network = referral_service.referral_network(cur, referral_id)
     opening = case_referrals.referral_opening(cur, referral_id, network)
     sharing: list[Any] = []

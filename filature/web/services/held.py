@@ -49,9 +49,6 @@ class PartyRows:
         self.table = table if keep_key else table.drop_columns([key])
         self._names = self.table.column_names
 
-    def __len__(self) -> int:
-        return self.table.num_rows
-
     def rows(self, party_id: str) -> list[dict[str, Any]]:
         """The party's rows, as a query would give them (``Row`` of Python values); none
         when the party has no row."""
@@ -63,10 +60,6 @@ class PartyRows:
         columns = [column.to_pylist() for column in part.itercolumns()]
         names = self._names
         return [Row(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-
-    def nbytes(self) -> int:
-        """Bytes held by the Arrow columns (the index by party apart)."""
-        return int(self.table.nbytes)
 
 
 def _shared_strings(table: pa.Table, key: str) -> pa.Table:

@@ -49,17 +49,20 @@ def _scored(cur: duckdb.DuckDBPyConnection, table: str, key: str, party_id: str,
     """A party's row of the prepared run tables, with the contributions to its score."""
     row = record(cur, f"SELECT * FROM {DB}.{table} WHERE {key} = ?",  # noqa: S608
                  [party_id])
-    if row is None:
-        raise NotFound(f"no {what} {party_id!r} in the latest screening run")
-    row["contributions"] = contributions(row.pop("breakdown"))
-    return row
+    return _with_contributions(row, what, party_id)
 
 
 def target(source: SenderSource, sender_id: str) -> dict[str, Any]:
     """The queue row of a sender, with the contributions to his score."""
-    row = source.target_row(sender_id)
+    return _with_contributions(source.target_row(sender_id), "sender", sender_id)
+
+
+def _with_contributions(row: dict[str, Any] | None, what: str,
+                        party_id: str) -> dict[str, Any]:
+    """``row`` with its breakdown read into ``contributions``; a party without one is not
+    in the run."""
     if row is None:
-        raise NotFound(f"no sender {sender_id!r} in the latest screening run")
+        raise NotFound(f"no {what} {party_id!r} in the latest screening run")
     row["contributions"] = contributions(row.pop("breakdown"))
     return row
 

@@ -178,18 +178,14 @@ class RankedQueue:
 
 
 def queue_page(cur: duckdb.DuckDBPyConnection, run_id: str, filters: QueueFilters,
-               per_page: int = PER_PAGE, queue: RankedQueue | None = None) -> QueuePage:
-    """One page of the queue of ``run_id`` and how many senders pass the filters.
-
-    ``queue``: the run's queue already in memory (the app keeps one per run, in its
-    ``WebStore``); without it the queue is read for this page alone."""
-    if queue is None or queue.run_id != run_id:
-        queue = RankedQueue(cur, run_id)
-    return queue.page(cur, filters, per_page)
+               per_page: int = PER_PAGE) -> QueuePage:
+    """One page of the queue of ``run_id`` read for itself alone: the app pages the run's
+    ``RankedQueue`` it keeps in its ``WebStore`` instead."""
+    return RankedQueue(cur, run_id).page(cur, filters, per_page)
 
 
-def countries(cur: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
-    """Sender countries present in the queue of ``run_id``, most senders first, for the
+def countries(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Sender countries present in the prepared run's queue, most senders first, for the
     filter (the app reads them once per run: every queue page shows them)."""
     return records(cur, f"SELECT country, n FROM {DB}.countries")  # noqa: S608
 

@@ -69,7 +69,7 @@ class SenderQueries:
 class HeldSenders:
     """Every sender's rows of one run in memory, read once from the page tables.
 
-    About 1M transfers' worth of Arrow columns (see ``nbytes``); rebuilt with the page
+    About 1M transfers' worth of Arrow columns; rebuilt with the page
     tables when a new run is prepared. Safe to share between request threads: nothing is
     written after construction."""
 
@@ -96,7 +96,3 @@ class HeldSenders:
 
     def link_rows(self, sender_id: str) -> list[dict[str, Any]]:
         return self._sets["links"].rows(sender_id)
-
-    def nbytes(self) -> int:
-        """Bytes of the Arrow columns held (the party index apart)."""
-        return sum(rows.nbytes() for rows in self._sets.values())

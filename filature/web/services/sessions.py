@@ -92,9 +92,6 @@ class HeldFlags:
             return SessionEvidence(None)
         return _evidence(self.window, self._flags.rows(sender_id))
 
-    def nbytes(self) -> int:
-        return self._flags.nbytes() if self._flags is not None else 0
-
 
 def mark_timeline(points: list[dict[str, Any]], transfers: list[dict[str, Any]],
                   evidence: SessionEvidence) -> None:
