@@ -29,13 +29,31 @@ def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> None:
                 "all_varchar = true)", [str(truth_dir / "transfers.csv")])
     con.execute("CREATE OR REPLACE TEMP TABLE truth_people AS SELECT * FROM read_csv(?, "
                 "all_varchar = true)", [str(truth_dir / "people.csv")])
-    # Which person mostly stands behind each sender entity.
+    # Which person mostly stands behind each sender entity; an entity half one person, half
+    # another, is given the first by id (``arg_max`` would pick either, run after run).
     con.execute(
         """CREATE OR REPLACE TEMP TABLE entity_person AS
-        SELECT sender_id, arg_max(sender_person_id, n) AS person_id FROM (
+        SELECT sender_id, first(sender_person_id ORDER BY n DESC, sender_person_id)
+                              AS person_id FROM (
             SELECT p.sender_id, t.sender_person_id, count(*) AS n
             FROM transfer_parties p JOIN truth_tx t USING (provider, transfer_id)
             GROUP BY ALL) GROUP BY sender_id""")
+
+
+def listed_ranking(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> list[str]:
+    """The run's order as investigators get it: the ``targets`` list (one line per person:
+    a target that may be another's second record is folded into that line), then every
+    other sender by rank; the folded ones are not ranked again."""
+    run = run_id or con.execute("SELECT run_id FROM screening_runs WHERE status = 'done' "
+                                "ORDER BY started_at DESC LIMIT 1").fetchall()[0][0]
+    listed = [r[0] for r in con.execute(
+        "SELECT target_id FROM targets WHERE run_id = ? ORDER BY rank", [run]).fetchall()]
+    rest = [r[0] for r in con.execute(
+        """SELECT sender_id FROM sender_scores WHERE run_id = $run
+           AND sender_id NOT IN (SELECT target_id FROM targets WHERE run_id = $run)
+           AND sender_id NOT IN (SELECT alias_id FROM target_aliases WHERE run_id = $run)
+           ORDER BY rank""", {"run": run}).fetchall()]
+    return listed + rest
 
 
 def evaluate_ranking(con: duckdb.DuckDBPyConnection, ranked_sender_ids: list[str],

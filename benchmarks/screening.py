@@ -34,7 +34,7 @@ from harness import (  # noqa: E402
     synth_args,
     world_arguments,
 )
-from quality import evaluate_ranking, load_truth  # noqa: E402
+from quality import evaluate_ranking, listed_ranking, load_truth  # noqa: E402
 
 from filature.indicators import load_pack  # noqa: E402
 from filature.scoring.baseline import rank_by_rules  # noqa: E402
@@ -92,10 +92,7 @@ def main() -> None:
     con = open_store(db)
     n_transfers = int(con.execute("SELECT count(*) FROM transfers").fetchall()[0][0])
     load_truth(con, world / "truth")
-    ranked = [r[0] for r in con.execute(
-        "SELECT sender_id FROM sender_scores WHERE run_id = (SELECT run_id FROM screening_runs "
-        "WHERE status = 'done' ORDER BY started_at DESC LIMIT 1) ORDER BY rank").fetchall()]
-    screening = evaluate_ranking(con, ranked, args.capacity)
+    screening = evaluate_ranking(con, listed_ranking(con), args.capacity)
     baseline = evaluate_ranking(con, [r[0] for r in rank_by_rules(con, load_pack())],
                                 args.capacity)
     record = {

@@ -2,11 +2,13 @@
 
     .venv/bin/python benchmarks/web_load.py --transfers 1000000 --reuse
     .venv/bin/python benchmarks/web_load.py --transfers 50000 --users 5 --requests 10
+    .venv/bin/python benchmarks/web_load.py --transfers 1000000 --reuse --workers 2
 
 Builds a store from a synthetic world as a user would (`filature synth`, `ingest` of both
 files, `screen`: one CLI process per stage, in ``--workdir``; ``--reuse`` keeps a store
-already screened there), then starts `filature serve` on a loopback port with a throw-away
-case database (``FILATURE_CASES_URL=sqlite:///...``), creates an analyst with
+already screened there), then starts `filature serve` (``--workers`` processes, 1 by
+default) on a loopback port with a throw-away case database
+(``FILATURE_CASES_URL=sqlite:///...``), creates an analyst with
 `filature users add`, signs in once to replace the temporary password, and runs ``--users``
 simulated users. All sign in together like browsers (GET /login, the form's CSRF token,
 POST /login: a session cookie each); then each makes ``--requests`` requests, with no pause
@@ -50,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import CLI, ingest_stages, machine, run_cli, synth_args  # noqa: E402
 
 USERNAME = "bench"
+READY = re.compile(r"Filature process (\d+) ready: .* prepared in ([\d.]+) s")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 LATEST_RUN = ("(SELECT run_id FROM screening_runs WHERE status = 'done' "
               "ORDER BY started_at DESC LIMIT 1)")
@@ -207,15 +210,16 @@ async def reader(client: httpx.AsyncClient, world: dict[str, Any], n: int,
 
 
 async def load(base: str, password: str, world: dict[str, Any], users: int, requests: int,
-               seed: int, pid: int,
-               think: float = 0.0) -> tuple[dict[str, list[float]], dict[str, float]]:
+               seed: int, pids: list[int],
+               think: float = 0.0) -> tuple[dict[str, list[float]], dict[str, Any]]:
     """Sign every user in (together, as a team starting its day), then have them all read
-    pages at once; the timings, and the server's wall and CPU seconds of the reading."""
+    pages at once; the timings, and the server's wall and CPU seconds of the reading (in
+    all and by process: uvicorn's processes share out the connections, not the pages)."""
     timings: dict[str, list[float]] = {"sign-in": [], "queue": [], "target": []}
     rng = random.Random(seed)
     clients = await asyncio.gather(*[signed_in(base, password, timings)
                                      for _ in range(users)])
-    cpu_before, started = cpu_seconds(pid), time.perf_counter()
+    cpu_before, started = {pid: cpu_seconds(pid) for pid in pids}, time.perf_counter()
     client_before = time.process_time()
     try:
         await asyncio.wait_for(asyncio.gather(*[
@@ -224,8 +228,9 @@ async def load(base: str, password: str, world: dict[str, Any], users: int, requ
     finally:
         for client in clients:
             await client.aclose()
+    by_process = {pid: cpu_seconds(pid) - cpu_before[pid] for pid in pids}
     return timings, {"seconds": time.perf_counter() - started,
-                     "cpu": cpu_seconds(pid) - cpu_before,
+                     "cpu": sum(by_process.values()), "cpu_by_process": by_process,
                      "client_cpu": time.process_time() - client_before}
 
 
@@ -257,6 +262,45 @@ def wait_for(base: str, server: subprocess.Popen[bytes], seconds: float) -> floa
     raise SystemExit(f"the web app did not answer within {seconds:.0f} s")
 
 
+def wait_for_processes(log: Path, server: subprocess.Popen[bytes], workers: int,
+                       seconds: float) -> tuple[float, dict[int, float]]:
+    """Wait until each of the ``workers`` processes of `filature serve --workers` says it is
+    ready (each prepares the latest run's page tables for itself): the time taken and each
+    process's own preparation time, by process id."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        if server.poll() is not None:
+            raise SystemExit(f"`filature serve` stopped (exit {server.returncode})")
+        ready = {int(pid): float(s) for pid, s in READY.findall(log.read_text())}
+        if len(ready) >= workers:
+            return time.perf_counter() - started, ready
+        time.sleep(0.2)
+    raise SystemExit(f"the web app's {workers} processes were not ready within {seconds:.0f} s")
+
+
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux /proc): with ``--workers``, uvicorn's serving
+    processes and multiprocessing's resource tracker."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
+def server_processes(pid: int, ready: dict[int, float]) -> tuple[list[int], list[int]]:
+    """The processes serving pages (``pid`` itself when it serves alone) and the others of
+    the server (uvicorn's supervisor, the resource tracker)."""
+    if not ready:
+        return [pid], []
+    serving = [p for p in children(pid) if p in ready]
+    return serving, [pid] + [p for p in children(pid) if p not in ready]
+
+
 def summary(values: list[float]) -> dict[str, float]:
     """Count, median, 95th percentile and maximum (one value is its own percentile)."""
     p95 = statistics.quantiles(values, n=20, method="inclusive")[18] if len(values) > 1 \
@@ -279,6 +323,8 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean pause in seconds after each page (a second scenario; "
                              "0, the default, is the headline load: no pause)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes serving pages (`filature serve --workers`)")
     parser.add_argument("--nice", type=int, default=10,
                         help="niceness the load tool takes once the server is started "
                              "(the server keeps this script's own)")
@@ -297,18 +343,27 @@ def main() -> None:
     try:
         temporary = add_user(env)
         log = (workdir / "serve.log").open("w")  # the server's own messages, for a failure
-        server = subprocess.Popen(CLI + ["--db", str(db), "serve", "--port", str(args.port)],
+        server = subprocess.Popen(CLI + ["--db", str(db), "serve", "--port", str(args.port),
+                                         "--workers", str(args.workers)],
                                   env=env, stdout=log, stderr=subprocess.STDOUT)
-        ready_s = wait_for(base, server, 300)
+        # One process is ready when it answers; several say so each (the first one ready
+        # would otherwise answer every request while the others prepare).
+        if args.workers > 1:
+            ready_s, prepared = wait_for_processes(workdir / "serve.log", server,
+                                                   args.workers, 300)
+        else:
+            ready_s, prepared = wait_for(base, server, 300), {}
+        serving, others = server_processes(server.pid, prepared)
         # The load tool yields to the server (and to whatever else the machine runs), not
         # the server: started before this, it keeps the priority this script was run with.
         os.nice(args.nice)
-        ready_rss = rss_mb(server.pid)
+        ready_rss = {pid: rss_mb(pid) for pid in serving + others}
         password, world["indicators"] = asyncio.run(first_sign_in(base, temporary))
         load_before = os.getloadavg()[0]
         timings, reading = asyncio.run(load(base, password, world, args.users,
-                                            args.requests, args.seed, server.pid, args.think))
-        loaded_rss = rss_mb(server.pid)
+                                            args.requests, args.seed, serving + others,
+                                            args.think))
+        loaded_rss = {pid: rss_mb(pid) for pid in serving + others}
     finally:
         if server is not None:
             server.terminate()
@@ -323,14 +378,24 @@ def main() -> None:
     record = {
         "transfers": world["transfers"], "ranked_senders": len(world["senders"]),
         "users": args.users, "requests_per_user": args.requests, "think_s": args.think,
-        "build": stages,
+        "workers": args.workers, "build": stages,
         "server_ready_s": round(ready_s, 1), "pages": results,
-        # The run's page tables and what pages hold in memory, before and after the load.
-        "server_rss_mb": {"ready": ready_rss["now"], "after_load": loaded_rss["now"],
-                          "peak": loaded_rss["peak"]},
+        # With several processes, each prepared the run itself, in this many seconds.
+        "process_prepared_s": sorted(prepared.values()),
+        # The run's page tables and what pages hold in memory, before and after the load:
+        # all the server's processes together, then each serving process.
+        "server_rss_mb": {"ready": sum(r["now"] for r in ready_rss.values()),
+                          "after_load": sum(r["now"] for r in loaded_rss.values()),
+                          "peak": sum(r["peak"] for r in loaded_rss.values()),
+                          "per_process": [{"ready": ready_rss[p]["now"],
+                                           "after_load": loaded_rss[p]["now"],
+                                           "peak": loaded_rss[p]["peak"]} for p in serving],
+                          "others": sum(loaded_rss[p]["now"] for p in others)},
         "server": {"requests": served, "seconds": round(elapsed, 1),
                    "requests_per_s": round(served / elapsed, 1),
-                   "cpu_ms_per_request": round(cpu * 1000 / served, 1)},
+                   "cpu_ms_per_request": round(cpu * 1000 / served, 1),
+                   "cpu_s_per_process": [round(reading["cpu_by_process"][p], 2)
+                                         for p in serving]},
         # The load tool runs on the same cores: what it spends is not the server's to use.
         "load_tool_cpu_ms_per_request": round(reading["client_cpu"] * 1000 / served, 1),
         "load_average_1m": {"before": load_before, "after": os.getloadavg()[0]},
@@ -340,8 +405,10 @@ def main() -> None:
     print(json.dumps(record, indent=1))
     scenario = (f"each pausing {args.think:g} s on average after a page" if args.think
                 else "no pause between pages")
+    processes = f"{args.workers} server process{'es' if args.workers > 1 else ''}"
     print(f"\n{world['transfers']:,} transfers, {len(world['senders']):,} ranked senders, "
-          f"{args.users} users x {args.requests} requests, {scenario}; load average "
+          f"{processes}, {args.users} users x {args.requests} requests, {scenario}; "
+          "load average "
           f"{load_before:.1f} before, {record['load_average_1m']['after']:.1f} after\n")
     print("| page | requests | p50 (ms) | p95 (ms) | max (ms) |\n|---|---:|---:|---:|---:|")
     for kind, r in results.items():
@@ -350,9 +417,11 @@ def main() -> None:
     print(f"\nServer, while the pages were read: {record['server']['requests_per_s']} pages/s, "
           f"{record['server']['cpu_ms_per_request']} ms CPU per page; the load tool "
           f"{record['load_tool_cpu_ms_per_request']} ms CPU per page")
+    rss = record["server_rss_mb"]
+    each = ", ".join(f"{r['after_load']}" for r in rss["per_process"])
     print(f"Server ready in {record['server_ready_s']} s; resident memory "
-          f"{ready_rss['now']} MB when ready, {loaded_rss['now']} MB after the load "
-          f"(peak {loaded_rss['peak']} MB)")
+          f"{rss['ready']} MB when ready, {rss['after_load']} MB after the load "
+          f"(peak {rss['peak']} MB; serving processes {each} MB after the load)")
 
 
 if __name__ == "__main__":

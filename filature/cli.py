@@ -351,12 +351,18 @@ def serve(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8000),
+    workers: int = typer.Option(
+        1, min=1, help="Processes serving pages; above 1 the store is opened read-only and "
+        "files are loaded with the command line."),
 ) -> None:
     """Serve the investigators' web app on this machine."""
     from filature.web import serve as serve_app
 
     console.print(f"Filature on http://{host}:{port}/ (Ctrl+C to stop)")
-    serve_app(ctx.obj["db"], host=host, port=port)
+    if workers > 1:
+        console.print(f"{workers} processes, each ready once it has prepared the latest run.\n"
+                      "The store is read-only while they run: stop them to load files.")
+    serve_app(ctx.obj["db"], host=host, port=port, workers=workers)
 
 
 referrals_app = typer.Typer(help="Alerts from partners: import, match, report.",

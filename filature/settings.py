@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     memory_limit: str = Field("6GB", description="DuckDB memory limit; larger work spills to disk")
     threads: int | None = Field(None, description="DuckDB threads; all cores when unset")
     language: str = Field("fr", description="default language of the web app: fr or en")
+    store_read_only: bool = Field(
+        False, description="the web app opens the store read-only and refuses uploads; "
+        "`filature serve --workers` above 1 sets it for its processes")
     secret_key: str = Field("change-me-in-production", description="signs session cookies")
     evidence_dir: Path = Field(Path("filature-evidence"),
                                description="uploaded evidence files, stored by SHA-256")

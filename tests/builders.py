@@ -25,7 +25,7 @@ class World:
              sender_country: str = "FR", receiver_country: str = "PH",
              provider: str = "MoneyBridge", phone: str | None = None,
              birth: str | None = None, message: str | None = None,
-             city: str = "Cebu City") -> str:
+             city: str = "Cebu City", sender_city: str | None = None) -> str:
         n = next(self._ids)
         transfer_id = f"T{n:06d}"
         when = BASE + timedelta(days=day, hours=hour)
@@ -33,8 +33,8 @@ class World:
         self.rows.append((
             provider, transfer_id, when, when.replace(tzinfo=None), eur, "EUR", eur, 1.0,
             when.date(), "online", sender.title(), sender.lower(), birth_date, None, phone,
-            phone, None, None, None, sender_country, receiver.title(), receiver.lower(), None,
-            None, None, None, city, receiver_country, None, message, 1, n + 1,
+            phone, None, None, sender_city, sender_country, receiver.title(), receiver.lower(),
+            None, None, None, None, city, receiver_country, None, message, 1, n + 1,
         ))
         return transfer_id
 

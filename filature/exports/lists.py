@@ -22,6 +22,13 @@ def read_list(con: duckdb.DuckDBPyConnection, name: ListName, run_id: str | None
         raise InputError(f"unknown list '{name}': choose targets or facilitators")
     run_id = run_id or latest_run_id(con)
     sql = f"SELECT * EXCLUDE (run_id) FROM {name} WHERE run_id = ? ORDER BY {ORDER[name]}"
+    if name == "targets":  # with the targets that may be the same person (scoring.aliases)
+        sql = """SELECT t.* EXCLUDE (run_id), coalesce(a.aliases, '') AS possible_aliases
+                 FROM targets t LEFT JOIN (
+                     SELECT run_id, target_id, string_agg(alias_id || ': ' || reason, '; '
+                                                          ORDER BY alias_id) AS aliases
+                     FROM target_aliases GROUP BY run_id, target_id) a USING (run_id, target_id)
+                 WHERE t.run_id = ? ORDER BY t.rank"""
     if limit:
         sql += f" LIMIT {int(limit)}"
     cursor = con.execute(sql, [run_id])

@@ -23,6 +23,7 @@ WORDS = {
            "receivers": "Bénéficiaires", "payers": "Payeurs", "cities": "Villes",
            "pack": "Indicateurs appliqués", "source": "Source", "weight": "Poids",
            "generated": "Généré le", "showing": "premières lignes sur",
+           "aliases": "Peut-être la même personne :",
            "note": "Document de travail : un score oriente l'enquête, il ne prouve rien."},
     "en": {"title": "Filature: screening summary", "loaded": "Data loaded", "files": "files",
            "transfers": "transfers", "quarantined": "quarantined", "run": "Screening run",
@@ -32,6 +33,7 @@ WORDS = {
            "why": "Main reasons", "receivers": "Receivers", "payers": "Payers",
            "cities": "Cities", "pack": "Indicators applied", "source": "Source",
            "weight": "Weight", "generated": "Generated on", "showing": "first rows of",
+           "aliases": "Possibly the same person:",
            "note": "Working document: a score directs an investigation, it proves nothing."},
 }
 

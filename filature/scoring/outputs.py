@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
+from filature.scoring.aliases import fold_aliases
+
 # A receiver from this facilitator score on is listed among the likely facilitators.
 FACILITATOR_LIST_THRESHOLD = 0.5
 
@@ -24,13 +26,20 @@ RANKINGS = {"indicators": "sender_scores", "supervised": "supervised_scores"}
 
 def write_targets(con: duckdb.DuckDBPyConnection, run_id: str, capacity: int,
                   language: str, ranking: str = "indicators") -> None:
-    """Top ``capacity`` senders, one row each, with what a production order needs."""
+    """Top ``capacity`` senders, one row each, with what a production order needs; a
+    sender that may be a better-ranked one's second record is named in that one's line
+    instead of taking a line of its own (``aliases``)."""
+    fold_aliases(con, run_id, RANKINGS[ranking], capacity, language)
     con.execute(
         f"""INSERT INTO targets
         WITH top AS (
-            SELECT s.* REPLACE (r.rank AS rank) FROM sender_scores s
-            JOIN {RANKINGS[ranking]} r USING (run_id, sender_id)
-            WHERE s.run_id = $run_id AND r.rank <= $capacity AND s.score > 0
+            SELECT * FROM (
+                SELECT s.* REPLACE (row_number() OVER (ORDER BY r.rank) AS rank)
+                FROM sender_scores s JOIN {RANKINGS[ranking]} r USING (run_id, sender_id)
+                WHERE s.run_id = $run_id AND s.score > 0
+                  AND s.sender_id NOT IN (SELECT sender_id FROM target_folded)
+                  AND r.rank <= $capacity + (SELECT count(*) FROM target_folded))
+            WHERE rank <= $capacity
         ), tx AS (
             SELECT s.sender_id, s.receiver_id, s.transfer_id, s.sent_at, s.amount_eur
             FROM screen_tx s JOIN top USING (sender_id)

@@ -226,6 +226,15 @@ STATEMENTS: tuple[str, ...] = (
         transfer_ids VARCHAR NOT NULL,
         PRIMARY KEY (run_id, target_id)
     )""",
+    # A target that may be another target's second record (``scoring.aliases``): kept out
+    # of the list's ranks, named in that target's line.
+    """CREATE TABLE IF NOT EXISTS target_aliases (
+        run_id VARCHAR NOT NULL,
+        target_id VARCHAR NOT NULL,
+        alias_id VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        PRIMARY KEY (run_id, alias_id)
+    )""",
     """CREATE TABLE IF NOT EXISTS facilitators (
         run_id VARCHAR NOT NULL,
         rank BIGINT NOT NULL,

@@ -6,7 +6,10 @@ runs it with uvicorn (``filature serve``).
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,13 +57,26 @@ def first_user(database: CaseDatabase) -> str | None:
     return password
 
 
-def serve(db_path: Path | str, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the app with uvicorn until interrupted; say how to sign in the first time."""
+def serve(db_path: Path | str, host: str = "127.0.0.1", port: int = 8000,
+          workers: int = 1) -> None:
+    """Serve the app with uvicorn until interrupted; say how to sign in the first time.
+
+    ``workers`` above 1: that many processes, each with its own interpreter (one process
+    serves at most one core's worth of pages) and its own copy of the run's page tables.
+    DuckDB lets several processes share a file only read-only, so each opens the store
+    read-only and files are loaded with the command line while the server is stopped. The
+    secret-key warning and the first account stay here, once, before uvicorn starts them.
+    """
     import uvicorn
 
     from filature.cases.db import CaseDatabase
+    from filature.errors import ConfigError
     from filature.settings import get_settings
 
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, not {workers}")
+    if workers > 1 and str(db_path) == ":memory:":
+        raise ConfigError("several processes share a store file, not :memory:")
     settings = get_settings()
     if settings.secret_key == type(settings).model_fields["secret_key"].default:
         print("FILATURE_SECRET_KEY is not set: forms' security tokens use the default key; "
@@ -72,8 +88,41 @@ def serve(db_path: Path | str, host: str = "127.0.0.1", port: int = 8000) -> Non
               f"'{FIRST_USER}'.\n  Sign in as {FIRST_USER} with the temporary password "
               f"{password} (you will choose your own).\n  Add the others with "
               "`filature users add NAME --role ROLE`.", file=sys.stderr)
-    uvicorn.run(create_app(db_path, settings, cases=database), host=host, port=port,
-                log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(db_path, settings, cases=database), host=host, port=port,
+                    log_level="warning")
+        return
+    database.dispose()  # each process opens its own
+    store = Path(db_path).resolve()
+    _bring_store_up_to_date(store, settings)
+    with worker_environment(store):
+        uvicorn.run("filature.web.app:app_from_environment", factory=True, workers=workers,
+                    host=host, port=port, log_level="warning")
 
 
-__all__ = ["create_app", "first_user", "serve"]
+def _bring_store_up_to_date(store: Path, settings: Settings) -> None:
+    """Create or migrate the store once, read-write, before processes open it read-only
+    (they cannot change it)."""
+    from filature.store import open_store
+
+    open_store(store, settings).close()
+
+
+@contextmanager
+def worker_environment(store: Path) -> Iterator[None]:
+    """The environment uvicorn's processes inherit: this store, opened read-only; put back
+    as it was afterwards (``serve`` may run inside a longer process, such as the tests)."""
+    values = {"FILATURE_DB": str(store), "FILATURE_STORE_READ_ONLY": "true"}
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+__all__ = ["create_app", "first_user", "serve", "worker_environment"]

@@ -69,6 +69,11 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
 ]
 
 
+# A file posted while the store is read-only (several server processes): refused with
+# the page's explanation, a conflict with the server's state rather than a fault of the file.
+READ_ONLY_STATUS = 409
+
+
 def web_store(request: Request) -> WebStore:
     store: WebStore = request.app.state.store
     return store

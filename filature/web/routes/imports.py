@@ -1,6 +1,9 @@
 """The import page: upload a transfer file (and a mapping), see what was accepted or refused.
 
-An upload needs the form's CSRF token; every load, and every refused file, is audited.
+An upload needs the form's CSRF token; every load, and every refused file, is audited. On
+a store opened read-only (``filature serve --workers`` above 1) the page says to load
+files with the command line instead, and an upload is refused unread (nothing to audit:
+nothing was loaded or kept).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from filature.errors import FilatureError
 from filature.web.auth import check_csrf, log_event
-from filature.web.pages import CaseSession, Language, Store, Viewer, render
+from filature.web.pages import READ_ONLY_STATUS, CaseSession, Language, Store, Viewer, render
 from filature.web.services.imports import (
     SUFFIXES,
     import_transfers,
@@ -24,8 +27,9 @@ router = APIRouter()
 
 
 @router.get("/import", response_class=HTMLResponse)
-def import_form(request: Request, user: Viewer, t: Language) -> HTMLResponse:
-    return render(request, t, "import.html", {"mappings": shipped_mappings(), "report": None})
+def import_form(request: Request, user: Viewer, t: Language, store: Store) -> HTMLResponse:
+    return render(request, t, "import.html", {"mappings": shipped_mappings(), "report": None,
+                                              "read_only": store.read_only})
 
 
 @router.post("/import", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
@@ -39,7 +43,10 @@ def import_upload(request: Request, user: Viewer, session: CaseSession, t: Langu
     A plain (not async) function: FastAPI runs it in a worker thread, so a long load does
     not hold up the other readers' pages.
     """
-    context: dict[str, object] = {"mappings": shipped_mappings(), "report": None}
+    context: dict[str, object] = {"mappings": shipped_mappings(), "report": None,
+                                  "read_only": store.read_only}
+    if store.read_only:
+        return render(request, t, "import.html", context, status_code=READ_ONLY_STATUS)
     try:
         path = save_upload(store.uploads(), file.filename or "", file.file.read(), SUFFIXES)
         mapping: str | Path | None = mapping_name or None

@@ -28,7 +28,7 @@ from filature.web.auth import (
     log_view,
     require,
 )
-from filature.web.pages import CaseSession, Cursor, Language, Store, render
+from filature.web.pages import READ_ONLY_STATUS, CaseSession, Cursor, Language, Store, render
 from filature.web.services import follow as follow_service
 from filature.web.services import referrals as referral_service
 
@@ -41,16 +41,22 @@ CaseOpener = Annotated[User, Depends(require(P.CASES_OPEN))]
 
 @router.get("/referrals", response_class=HTMLResponse)
 def referral_list(request: Request, user: ReferralReader, cur: Cursor,
-                  t: Language) -> HTMLResponse:
+                  t: Language, store: Store) -> HTMLResponse:
     return render(request, t, "referrals.html",
-                  {"referrals": referral_service.list_referrals(cur), "report": None})
+                  {"referrals": referral_service.list_referrals(cur), "report": None,
+                   "read_only": store.read_only})
 
 
 @router.post("/referrals", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
 def referral_upload(request: Request, user: ReferralReader, session: CaseSession,
                     t: Language, store: Store, file: UploadFile = File(...)) -> HTMLResponse:
     """Validate the whole file and load it, or load nothing and list every error found."""
-    context: dict[str, Any] = {"report": None, "uploaded_name": file.filename}
+    context: dict[str, Any] = {"report": None, "uploaded_name": file.filename,
+                               "read_only": store.read_only}
+    if store.read_only:
+        with store.cursor() as cur:
+            context["referrals"] = referral_service.list_referrals(cur)
+        return render(request, t, "referrals.html", context, status_code=READ_ONLY_STATUS)
     try:
         with store.cursor() as cur:
             path, report = referral_service.import_upload(

@@ -136,7 +136,9 @@ STEPS: tuple[str, ...] = (
 
 
 def _attach(cur: duckdb.DuckDBPyConnection) -> None:
-    cur.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {DB}")
+    # READ_WRITE said outright: on a store opened read-only (several server processes)
+    # DuckDB would otherwise open the in-memory database read-only too, and refuse it.
+    cur.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {DB} (READ_WRITE)")
 
 
 def prepared_run(cur: duckdb.DuckDBPyConnection) -> str | None:
