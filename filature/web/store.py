@@ -29,6 +29,7 @@ from filature.settings import Settings
 from filature.store import open_store
 from filature.store.query import first_row
 from filature.store.schema import SCHEMA_VERSION
+from filature.web.services.aliases import PossibleAlias, held_aliases
 from filature.web.services.parties import OTHER_PAYERS, night_hours
 from filature.web.services.prepare import prepare_run, prepared_run
 from filature.web.services.queue import RankedQueue, countries, indicator_choices
@@ -94,6 +95,7 @@ class RunPages:
     senders: HeldSenders
     flags: HeldFlags
     countries: list[dict[str, Any]]
+    aliases: dict[str, list[PossibleAlias]]
 
 
 class WebStore:
@@ -176,7 +178,8 @@ class WebStore:
                     self._pages = RunPages(run_id=run_id, queue=RankedQueue(cur, run_id),
                                            senders=HeldSenders(cur, run_id),
                                            flags=HeldFlags(cur),
-                                           countries=countries(cur))
+                                           countries=countries(cur),
+                                           aliases=held_aliases(cur, run_id))
                     if first:
                         warm_up()
                 pages = self._pages

@@ -1,6 +1,8 @@
 """One line per person in the targets: a target that may be a better-ranked target's second
 record is named in its line instead of taking a line of its own (``scoring.aliases``)."""
 
+import pytest
+
 from filature.exports.lists import read_list
 from filature.resolve.exact import resolve_exact
 from filature.scoring.run import run_screening
@@ -57,22 +59,18 @@ def test_a_typo_in_the_name_still_folds_the_bare_record():
     assert ids["marc dubois"][0] in listed and ids["marc duboiss"][0] not in listed
 
 
-def test_namesakes_born_on_different_days_keep_a_line_each():
+@pytest.mark.parametrize(("first", "second"), [
+    ({"birth": "1960-03-01"}, {"birth": "1985-07-21"}),              # born on different days
+    ({"phone": "+33611111111"}, {"phone": "+33622222222", "city": "Brest"}),  # two towns
+], ids=["different-birth-dates", "different-towns"])
+def test_namesakes_told_apart_keep_a_line_each(first, second):
     w = corridor_world()
-    _buys(w, "paul martin", city="Lyon", birth="1960-03-01")
-    _buys(w, "paul martin", city="Lyon", birth="1985-07-21", payees=["joy reyes"], times=4)
+    _buys(w, "paul martin", **{"city": "Lyon", **first})
+    _buys(w, "paul martin", **{"city": "Lyon", **second}, payees=["joy reyes"], times=4)
     con, report, ids, listed = _screen(w)
     assert len(ids["paul martin"]) == 2 and all(i in listed for i in ids["paul martin"])
     assert con.execute("SELECT count(*) FROM target_aliases WHERE run_id = ?",
                        [report.run_id]).fetchone()[0] == 0
-
-
-def test_namesakes_of_two_towns_keep_a_line_each():
-    w = corridor_world()
-    _buys(w, "luc petit", city="Lyon", phone="+33611111111")
-    _buys(w, "luc petit", city="Brest", phone="+33622222222", payees=["joy reyes"], times=4)
-    con, report, ids, listed = _screen(w)
-    assert len(ids["luc petit"]) == 2 and all(i in listed for i in ids["luc petit"])
 
 
 def test_a_new_run_of_the_lists_replaces_the_run_aliases():
