@@ -64,3 +64,11 @@ def test_a_sender_without_a_possible_alias_shows_no_such_note(store, web_client:
                      if i not in store[1:])
         page = client.get(f"/targets/{other}").text
     assert 'id="possible-aliases"' not in page
+
+
+def test_the_queue_tags_the_folded_sender_instead_of_listing_him(store, web_client: WebClient):
+    path, target, alias = store
+    with web_client(path) as client:
+        rows = html.unescape(client.get("/targets").text).split("<tr")
+    (own,) = [r for r in rows if f'href="/targets/{alias}"' in r]
+    assert "dans la ligne d'une cible" in own and ">cible<" not in own
