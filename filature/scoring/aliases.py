@@ -11,16 +11,19 @@ in the same town who both rank among the few hundred likeliest buyers of a count
 rarer than one man seen twice. So a sender who would take a line of the list is folded
 under a better-ranked target when they share a town, their names agree (the same sorted
 tokens, or one typo apart: the resolution's "one typo" level), and nothing tells them
-apart: no two different birth dates, no two different ID numbers. The folded sender keeps
-his own entity, score and page; he leaves the list's ranks and is named in the line of the
-target he may be (``target_aliases``, with why), for the investigator to confirm or dismiss
-("same person" or "not the same" judgements act on the entities).
+apart: no two different birth dates, no two different ID numbers, no analyst's "not the
+same" judgement between their records. The folded sender keeps his own entity, score and
+page; he leaves the list's ranks and is named in the line of the target he may be
+(``target_aliases``, with why), for the investigator to confirm or dismiss: "same person"
+joins the two entities at the next resolution, "not the same" gives him his line back at
+the next screening.
 """
 
 from __future__ import annotations
 
 import duckdb
 
+from filature.resolve.records import SENDER, signature_sql
 from filature.store.query import NAME_KEY
 
 # The names agree up to a typo: the resolution's "one typo or swapped order" level.
@@ -57,10 +60,17 @@ def fold_aliases(con: duckdb.DuckDBPyConnection, run_id: str, ranking: str, capa
                        coalesce(list_distinct(list(t.sender_birth_date)
                            FILTER (WHERE t.sender_birth_date IS NOT NULL)), []) AS births,
                        coalesce(list_distinct(list(t.sender_id_number)
-                           FILTER (WHERE t.sender_id_number IS NOT NULL)), []) AS ids
+                           FILTER (WHERE t.sender_id_number IS NOT NULL)), []) AS ids,
+                       list_distinct(list({signature_sql(SENDER)})) AS records
                 FROM top JOIN transfer_parties p USING (sender_id)
                 JOIN transfers t USING (provider, transfer_id)
                 GROUP BY p.sender_id
+            ), apart AS (   -- the analysts' "not the same" judgements, by their records
+                SELECT list(r.record_id) FILTER (WHERE r.part = 'a') AS a,
+                       list(r.record_id) FILTER (WHERE r.part = 'b') AS b
+                FROM resolution_judgements j JOIN resolution_judgement_records r
+                     USING (judgement_id)
+                WHERE j.side = 'sender' AND j.verdict = 'different' GROUP BY j.judgement_id
             ), town AS (
                 SELECT sender_id, unnest(cities) AS city FROM seen
             )
@@ -74,6 +84,9 @@ def fold_aliases(con: duckdb.DuckDBPyConnection, run_id: str, ranking: str, capa
                        AND len(list_intersect(hi.ids, lo.ids)) = 0)
               AND len(list_filter(hi.names, lambda x: list_max(list_transform(
                       lo.names, lambda y: jaro_winkler_similarity(x, y))) >= $same_name)) > 0
+              AND NOT EXISTS (SELECT 1 FROM apart
+                              WHERE (list_has_any(a, hi.records) AND list_has_any(b, lo.records))
+                                 OR (list_has_any(a, lo.records) AND list_has_any(b, hi.records)))
             ORDER BY lo.rank, hi.rank""",
         {"run": run_id, "window": WINDOW * capacity, "same_name": SAME_NAME}).fetchall()
     # Each folded target goes under the best-ranked target it may be that is itself listed

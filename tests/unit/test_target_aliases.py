@@ -97,3 +97,27 @@ def test_the_summary_names_the_possible_second_record_in_the_target_line():
     (alias,) = [i for i in ids["marc dubois"] if i not in listed]
     page = render_summary(con, "en")
     assert f"Possibly the same person: {alias}: same name and town as" in page
+
+
+def test_a_not_the_same_judgement_gives_the_folded_sender_his_line_back():
+    from filature.resolve.judgements import record_judgement
+    from filature.resolve.records import SENDER, signature_sql
+
+    w = corridor_world()
+    _buys(w, "marc dubois", city="Lyon", birth="1970-01-01", phone="+33612345678")
+    _buys(w, "marc dubois", city="Lyon", payees=["joy reyes"], times=3, day0=5)
+    con, report, ids, listed = _screen(w)
+    (full,) = [i for i in ids["marc dubois"] if i in listed]
+    (bare,) = [i for i in ids["marc dubois"] if i != full]
+    records = {sid: con.execute(
+        f"SELECT DISTINCT {signature_sql(SENDER)} FROM transfers t JOIN transfer_parties p "
+        "USING (provider, transfer_id) WHERE p.sender_id = ? ORDER BY 1", [sid]).fetchall()[0][0]
+        for sid in (full, bare)}
+    record_judgement(con, "different", records[bare], records[full], by="Lt Martin",
+                     why="two men: the bare record's payer is his cousin")
+    again = run_screening(con, capacity=12, language="en")
+    listed = [r[0] for r in con.execute("SELECT target_id FROM targets WHERE run_id = ?",
+                                        [again.run_id]).fetchall()]
+    assert full in listed and bare in listed
+    assert con.execute("SELECT count(*) FROM target_aliases WHERE run_id = ?",
+                       [again.run_id]).fetchone()[0] == 0
