@@ -214,7 +214,7 @@ async def load(base: str, password: str, world: dict[str, Any], users: int, requ
                think: float = 0.0) -> tuple[dict[str, list[float]], dict[str, Any]]:
     """Sign every user in (together, as a team starting its day), then have them all read
     pages at once; the timings, and the server's wall and CPU seconds of the reading (in
-    all and by process: uvicorn's processes share out the connections, not the pages)."""
+    all and by process: the kernel shares out connections among the processes, not pages)."""
     timings: dict[str, list[float]] = {"sign-in": [], "queue": [], "target": []}
     rng = random.Random(seed)
     clients = await asyncio.gather(*[signed_in(base, password, timings)
@@ -279,7 +279,7 @@ def wait_for_processes(log: Path, server: subprocess.Popen[bytes], workers: int,
 
 
 def children(pid: int) -> list[int]:
-    """The processes ``pid`` started (Linux /proc): with ``--workers``, uvicorn's serving
+    """The processes ``pid`` started (Linux /proc): with ``--workers``, the serving
     processes and multiprocessing's resource tracker."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -294,7 +294,7 @@ def children(pid: int) -> list[int]:
 
 def server_processes(pid: int, ready: dict[int, float]) -> tuple[list[int], list[int]]:
     """The processes serving pages (``pid`` itself when it serves alone) and the others of
-    the server (uvicorn's supervisor, the resource tracker)."""
+    the server (the supervisor, multiprocessing's resource tracker)."""
     if not ready:
         return [pid], []
     serving = [p for p in children(pid) if p in ready]

@@ -65,18 +65,23 @@ def serve(db_path: Path | str, host: str = "127.0.0.1", port: int = 8000,
     serves at most one core's worth of pages) and its own copy of the run's page tables.
     DuckDB lets several processes share a file only read-only, so each opens the store
     read-only and files are loaded with the command line while the server is stopped. The
-    secret-key warning and the first account stay here, once, before uvicorn starts them.
+    secret-key warning and the first account stay here, once, before the processes start;
+    ``filature.web.processes`` starts them, each listening on the port with a socket of its
+    own so that the kernel shares the connections out among them.
     """
     import uvicorn
 
     from filature.cases.db import CaseDatabase
     from filature.errors import ConfigError
     from filature.settings import get_settings
+    from filature.web import processes
 
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, not {workers}")
     if workers > 1 and str(db_path) == ":memory:":
         raise ConfigError("several processes share a store file, not :memory:")
+    if workers > 1:  # before the store is opened read-write, which a server running blocks
+        processes.check_port_free(host, port)
     settings = get_settings()
     if settings.secret_key == type(settings).model_fields["secret_key"].default:
         print("FILATURE_SECRET_KEY is not set: forms' security tokens use the default key; "
@@ -96,8 +101,11 @@ def serve(db_path: Path | str, host: str = "127.0.0.1", port: int = 8000,
     store = Path(db_path).resolve()
     _bring_store_up_to_date(store, settings)
     with worker_environment(store):
-        uvicorn.run("filature.web.app:app_from_environment", factory=True, workers=workers,
-                    host=host, port=port, log_level="warning")
+        if processes.balanced_sockets_available():
+            processes.run_processes(workers, host, port)
+        else:  # one socket shared by uvicorn's processes: the connections may go to one
+            uvicorn.run(processes.APP, factory=True, workers=workers, host=host, port=port,
+                        log_level="warning")
 
 
 def _bring_store_up_to_date(store: Path, settings: Settings) -> None:
@@ -110,7 +118,7 @@ def _bring_store_up_to_date(store: Path, settings: Settings) -> None:
 
 @contextmanager
 def worker_environment(store: Path) -> Iterator[None]:
-    """The environment uvicorn's processes inherit: this store, opened read-only; put back
+    """The environment the serving processes inherit: this store, opened read-only; put back
     as it was afterwards (``serve`` may run inside a longer process, such as the tests)."""
     values = {"FILATURE_DB": str(store), "FILATURE_STORE_READ_ONLY": "true"}
     before = {name: os.environ.get(name) for name in values}
