@@ -22,6 +22,7 @@ port already in use before anything starts.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -84,14 +85,31 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_one(host: str, port: int) -> None:
+def _end_with_the_supervisor(supervisor: int) -> None:
+    """Ask Linux to send this process SIGTERM when the supervisor dies, even killed outright
+    (``kill -9``, the out-of-memory killer): a process left behind would keep the port and
+    the store's read-only lock, and no new ``filature serve`` or load could start."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0) != 0:
+        return  # refused (a sandbox): stopping with the supervisor is then up to the user
+    if os.getppid() != supervisor:  # it died before the request could take effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def serve_one(host: str, port: int, supervisor: int) -> None:
     """A serving process: uvicorn on its own socket, the app built from the environment.
 
     Ctrl+C reaches every process of the server from the terminal; only the supervisor acts
     on it (it stops each process with SIGTERM), so that a process ending first is never
-    taken for one that failed.
+    taken for one that failed. The process ends with the supervisor however it ends.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with_the_supervisor(supervisor)
     import uvicorn
     from uvicorn.config import STARTUP_FAILURE
 
@@ -117,7 +135,7 @@ def run_processes(workers: int, host: str, port: int) -> None:
     and the error names it.
     """
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=serve_one, args=(host, port),
+    processes = [context.Process(target=serve_one, args=(host, port, os.getpid()),
                                  name=f"filature serve process {n} of {workers}")
                  for n in range(1, workers + 1)]
     with _sigterm_as_interrupt():

@@ -404,3 +404,27 @@ def test_a_process_that_stops_stops_the_others(store: Path, tmp_path: Path,
     assert "the others were stopped too" in said
     assert _gone(other)
     open_store(store).close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_processes_end_when_the_supervisor_is_killed(store: Path, tmp_path: Path,
+                                                        migrated_templates: Any) -> None:
+    """``kill -9`` of the command, or the out-of-memory killer, leaves no process holding the
+    port and the store's lock."""
+    with serving(store, tmp_path, migrated_templates) as running:
+        pids = running.ready()
+        running.server.kill()
+        running.server.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while not all(_gone(pid) or _zombie(pid) for pid in pids):
+            assert time.monotonic() < deadline, "a serving process outlived its supervisor"
+            time.sleep(0.2)
+    open_store(store).close()  # the store's lock is released
+
+
+def _zombie(pid: int) -> bool:
+    """Ended but not yet waited for by its new parent (init reaps it soon)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except FileNotFoundError:
+        return True
