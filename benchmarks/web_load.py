@@ -297,8 +297,8 @@ def server_processes(pid: int, ready: dict[int, float]) -> tuple[list[int], list
     the server (the supervisor, multiprocessing's resource tracker)."""
     if not ready:
         return [pid], []
-    serving = [p for p in children(pid) if p in ready]
-    return serving, [pid] + [p for p in children(pid) if p not in ready]
+    started = children(pid)
+    return [p for p in started if p in ready], [pid] + [p for p in started if p not in ready]
 
 
 def summary(values: list[float]) -> dict[str, float]:

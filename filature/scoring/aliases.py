@@ -43,8 +43,8 @@ REASON = {
 def fold_aliases(con: duckdb.DuckDBPyConnection, run_id: str, ranking: str, capacity: int,
                  language: str) -> int:
     """Record in ``target_aliases`` the run's targets folded under a better-ranked one, by
-    the order of ``ranking`` (a table of run_id, sender_id, rank); leaves the temp table
-    ``target_folded(sender_id)`` for the list to skip. Returns how many were folded."""
+    the order of ``ranking`` (a table of run_id, sender_id, rank), for the list to skip.
+    Returns how many were folded."""
     key = NAME_KEY.format(col="t.sender_name_norm")
     pairs = con.execute(
         f"""WITH top AS MATERIALIZED (
@@ -104,6 +104,4 @@ def fold_aliases(con: duckdb.DuckDBPyConnection, run_id: str, ranking: str, capa
     con.execute("DELETE FROM target_aliases WHERE run_id = ?", [run_id])
     if rows:
         con.executemany("INSERT INTO target_aliases VALUES (?, ?, ?, ?)", rows)
-    con.execute("CREATE OR REPLACE TEMP TABLE target_folded AS SELECT alias_id AS sender_id "
-                "FROM target_aliases WHERE run_id = ?", [run_id])
     return len(rows)

@@ -32,13 +32,13 @@ def write_targets(con: duckdb.DuckDBPyConnection, run_id: str, capacity: int,
     fold_aliases(con, run_id, RANKINGS[ranking], capacity, language)
     con.execute(
         f"""INSERT INTO targets
-        WITH top AS (
+        WITH folded AS (SELECT alias_id FROM target_aliases WHERE run_id = $run_id), top AS (
             SELECT * FROM (
                 SELECT s.* REPLACE (row_number() OVER (ORDER BY r.rank) AS rank)
                 FROM sender_scores s JOIN {RANKINGS[ranking]} r USING (run_id, sender_id)
                 WHERE s.run_id = $run_id AND s.score > 0
-                  AND s.sender_id NOT IN (SELECT sender_id FROM target_folded)
-                  AND r.rank <= $capacity + (SELECT count(*) FROM target_folded))
+                  AND s.sender_id NOT IN (SELECT alias_id FROM folded)
+                  AND r.rank <= $capacity + (SELECT count(*) FROM folded))
             WHERE rank <= $capacity
         ), tx AS (
             SELECT s.sender_id, s.receiver_id, s.transfer_id, s.sent_at, s.amount_eur

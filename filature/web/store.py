@@ -13,7 +13,6 @@ or target page reads its rows without a query.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -28,8 +27,7 @@ from filature.errors import FilatureError, StoreError
 from filature.settings import Settings
 from filature.store import open_store
 from filature.store.query import first_row
-from filature.store.schema import SCHEMA_VERSION
-from filature.web.services.aliases import PossibleAlias, held_aliases
+from filature.web.services.aliases import HeldAliases
 from filature.web.services.parties import OTHER_PAYERS, night_hours
 from filature.web.services.prepare import prepare_run, prepared_run
 from filature.web.services.queue import RankedQueue, countries, indicator_choices
@@ -56,34 +54,6 @@ def warm_up() -> None:
             TEMPLATES.env.get_template(name)
 
 
-def open_read_only(path: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
-    """Open the store at ``path`` read-only, with ``open_store``'s limits, as one of several
-    processes serving it.
-
-    Nothing is created or migrated (a read-only store cannot be): ``filature serve`` opens
-    the store read-write once before it starts the processes, which brings it up to date.
-    Each process spills to a folder of its own: DuckDB names its temporary files the same in
-    every process and deletes the folder it made when it closes.
-    """
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-        con.execute("SET memory_limit = ?", [settings.memory_limit])
-        if settings.threads:
-            con.execute(f"SET threads = {int(settings.threads)}")
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET temp_directory = ?",
-                    [str(path.with_name(f"{path.stem}.web-{os.getpid()}.tmp"))])
-        row = first_row(con, "SELECT value FROM store_meta WHERE key = 'schema_version'")
-    except duckdb.Error as e:
-        raise StoreError(f"cannot open the store {path} read-only: {e}") from e
-    if row is None or str(row[0]) != str(SCHEMA_VERSION):
-        con.close()
-        raise StoreError(f"the store {path} is at schema version {row[0] if row else None}, "
-                         f"not {SCHEMA_VERSION}: open it read-write once (any `filature` "
-                         "command, or `filature serve` with one process) to update it")
-    return con
-
-
 @dataclass(frozen=True)
 class RunPages:
     """What the pages of one screening run read from memory, built once when the run is
@@ -95,7 +65,7 @@ class RunPages:
     senders: HeldSenders
     flags: HeldFlags
     countries: list[dict[str, Any]]
-    aliases: dict[str, list[PossibleAlias]]
+    aliases: HeldAliases
 
 
 class WebStore:
@@ -108,7 +78,7 @@ class WebStore:
         # Read-only: pages read as before; imports and referral uploads are refused (the
         # command line loads files), and no new run can appear while the store is open.
         self.read_only = settings.store_read_only
-        if self.read_only and self.db_path is None:
+        if self.read_only and self.db_path is None:  # said at once, not at the first page
             raise StoreError("a store opened read-only must be a file, not :memory:")
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
@@ -128,9 +98,7 @@ class WebStore:
             return con
         with self._lock:
             if self._con is None:
-                con = (open_read_only(self.db_path, self.settings)
-                       if self.read_only and self.db_path is not None
-                       else open_store(self._target, self.settings))
+                con = open_store(self._target, self.settings, read_only=self.read_only)
                 # DuckDB's allocator keeps the memory a query freed unless its background
                 # threads hand it back: preparing a run (sorts of a million rows) and
                 # reading it into memory (``RunPages``) otherwise left ~500 MB resident
@@ -179,7 +147,7 @@ class WebStore:
                                            senders=HeldSenders(cur, run_id),
                                            flags=HeldFlags(cur),
                                            countries=countries(cur),
-                                           aliases=held_aliases(cur, run_id))
+                                           aliases=HeldAliases(cur, run_id))
                     if first:
                         warm_up()
                 pages = self._pages

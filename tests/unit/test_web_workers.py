@@ -36,6 +36,7 @@ from filature.errors import StoreError
 from filature.settings import Settings, get_settings
 from filature.store import open_store
 from tests.cases_support import WebClient, csrf_of
+from tests.e2e.browser import free_port
 from tests.unit.test_web import _store
 
 CLI = str(Path(sys.executable).with_name("filature"))
@@ -213,7 +214,7 @@ def test_serve_starts_the_processes_over_the_store_read_only(
     monkeypatch.delenv("FILATURE_DB", raising=False)
     monkeypatch.delenv("FILATURE_STORE_READ_ONLY", raising=False)
     get_settings.cache_clear()
-    db, port = tmp_path / "new.duckdb", _free_port()
+    db, port = tmp_path / "new.duckdb", free_port()
     try:
         serve(db, port=port, workers=2)
         serve(db, port=port)
@@ -270,12 +271,6 @@ def test_the_command_passes_workers_on(monkeypatch: pytest.MonkeyPatch) -> None:
     assert CliRunner().invoke(app, ["serve", "--workers", "0"]).exit_code != 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Serving:
     """A `filature serve --workers N` running: its command's process, port and log."""
@@ -297,7 +292,7 @@ def serving(store: Path, tmp_path: Path, migrated_templates: Any,
     env = {**os.environ, "FILATURE_CASES_URL": migrated_templates.sqlite_copy(tmp_path),
            "FILATURE_SECRET_KEY": "test-secret", "FILATURE_SECURE_COOKIES": "false",
            "FILATURE_EVIDENCE_DIR": str(tmp_path / "evidence")}
-    port, log = _free_port(), tmp_path / "serve.log"
+    port, log = free_port(), tmp_path / "serve.log"
     with log.open("w") as out:
         server = subprocess.Popen([CLI, "--db", str(store), "serve", "--port", str(port),
                                    "--workers", str(workers)],

@@ -73,8 +73,7 @@ def queue(request: Request, user: Viewer, session: CaseSession, cur: Cursor, t: 
         "in_cases": {sender_id: cases.get(sender_id, []) for sender_id in shown},
         "countries": pages.countries if pages else [],
         # senders folded into a listed target's line (scoring.aliases): a few per run
-        "folded": {a for a, seen in pages.aliases.items() if any(o.other_is_listed for o in seen)}
-        if pages else set(),
+        "folded": pages.aliases.folded if pages else frozenset(),
         "indicators": indicator_choices(t.language),
     }
     template = "partials/queue_table.html" if is_partial(request) else "queue.html"

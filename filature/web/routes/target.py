@@ -57,5 +57,5 @@ def target_page(sender_id: str, request: Request, user: Viewer, session: CaseSes
         "max_transfers": parties.MAX_TRANSFERS,
         "open_cases": cases_for_parties(session, [sender_id]).get(sender_id, []),
         "sessions": sessions,
-        "aliases": pages.aliases.get(sender_id, []),
+        "aliases": pages.aliases.of(sender_id),
     })

@@ -23,21 +23,28 @@ class PossibleAlias:
     other_is_listed: bool
 
 
-def held_aliases(cur: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, list[PossibleAlias]]:
-    """Per sender id, the run's possible aliases seen from his page (both directions)."""
-    rows = cur.execute(
-        """SELECT a.target_id, a.alias_id, coalesce(ts.name, a.target_id),
-                  coalesce(al.name, a.alias_id)
-           FROM target_aliases a
-           LEFT JOIN targets ts ON ts.run_id = a.run_id AND ts.target_id = a.target_id
-           LEFT JOIN (SELECT DISTINCT ON (p.sender_id) p.sender_id, t.sender_name AS name
-                      FROM transfer_parties p JOIN transfers t USING (provider, transfer_id)
-                      WHERE p.sender_id IN (SELECT alias_id FROM target_aliases
-                                            WHERE run_id = $run)
-                      ORDER BY p.sender_id, t.sent_at) al ON al.sender_id = a.alias_id
-           WHERE a.run_id = $run ORDER BY a.alias_id""", {"run": run_id}).fetchall()
-    held: dict[str, list[PossibleAlias]] = {}
-    for target, alias, target_name, alias_name in rows:
-        held.setdefault(target, []).append(PossibleAlias(alias, alias_name, False))
-        held.setdefault(alias, []).append(PossibleAlias(target, target_name, True))
-    return held
+class HeldAliases:
+    """The run's possible aliases seen from each sender's page (both directions), and the
+    senders folded into a listed target's line, which the queue tags: read once per run."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, run_id: str) -> None:
+        rows = cur.execute(
+            """SELECT a.target_id, a.alias_id, coalesce(ts.name, a.target_id),
+                      coalesce(al.name, a.alias_id)
+               FROM target_aliases a
+               LEFT JOIN targets ts ON ts.run_id = a.run_id AND ts.target_id = a.target_id
+               LEFT JOIN (SELECT DISTINCT ON (p.sender_id) p.sender_id, t.sender_name AS name
+                          FROM transfer_parties p JOIN transfers t USING (provider, transfer_id)
+                          WHERE p.sender_id IN (SELECT alias_id FROM target_aliases
+                                                WHERE run_id = $run)
+                          ORDER BY p.sender_id, t.sent_at) al ON al.sender_id = a.alias_id
+               WHERE a.run_id = $run ORDER BY a.alias_id""", {"run": run_id}).fetchall()
+        self._seen: dict[str, list[PossibleAlias]] = {}
+        for target, alias, target_name, alias_name in rows:
+            self._seen.setdefault(target, []).append(PossibleAlias(alias, alias_name, False))
+            self._seen.setdefault(alias, []).append(PossibleAlias(target, target_name, True))
+        self.folded = frozenset(alias for _, alias, _, _ in rows)
+
+    def of(self, sender_id: str) -> list[PossibleAlias]:
+        """The other senders ``sender_id`` may be (none for most)."""
+        return self._seen.get(sender_id, [])
